@@ -1,0 +1,73 @@
+"""Dependencies shared by the routes: settings, the request's session, the current user."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from api.security import user_id_from_token
+from core.db import engine_for
+from core.errors import Forbidden, Unauthorized
+from core.settings import Settings
+from domain.agencies import active_user
+from models import User
+from models.enums import Role
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+Waker = Callable[[Settings, uuid.UUID], object]
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_session(settings: SettingsDep) -> Iterator[Session]:
+    """The request's unit of work: routes commit; anything unfinished is rolled back."""
+    with Session(engine_for(settings.resolved_database_url), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> User:
+    if token is None:
+        raise Unauthorized("log in first: send Authorization: Bearer <token>")
+    return active_user(session, user_id_from_token(settings, token))
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_waker(request: Request) -> Waker:
+    waker: Waker = request.app.state.wake_case
+    return waker
+
+
+WakerDep = Annotated[Waker, Depends(get_waker)]
+
+
+def get_admin(user: CurrentUser) -> User:
+    if user.role != Role.admin:
+        raise Forbidden("only an administrator can do this")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin)]

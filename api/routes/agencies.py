@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, status
+
+from api.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.schemas import AgencyPublic
+from core.clock import utcnow
+from domain.agencies import NewAgency, create_agency, list_agencies
+
+router = APIRouter(prefix="/agencies", tags=["agencies"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def register_agency(
+    data: NewAgency,
+    admin: AdminUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    wake: WakerDep,
+    background: BackgroundTasks,
+) -> AgencyPublic:
+    """Register an agency. `notify_urls` (Apprise URLs) are stored but never returned.
+
+    Registering a consulate moves on the cases that were waiting for one.
+    """
+    agency, unblocked = create_agency(session, data=data, now=utcnow())
+    session.commit()
+    for case_id in unblocked:
+        background.add_task(wake, settings, case_id)
+    return AgencyPublic.of(agency)
+
+
+@router.get("")
+def agencies(user: CurrentUser, session: SessionDep) -> list[AgencyPublic]:
+    """All registered agencies, without their notification URLs."""
+    return [AgencyPublic.of(a) for a in list_agencies(session)]

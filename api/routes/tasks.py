@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Body
+
+from api.deps import CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.schemas import TaskPublic
+from core.clock import utcnow
+from domain.tasks import complete_task, list_tasks_for
+from models.enums import TaskStatus
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+COMPLETION_EXAMPLES = {
+    "verify_nationality (approved)": {
+        "value": {
+            "decision": "approved",
+            "travel_document_number": "TP-0012345",
+            "travel_document_expires_on": "2027-06-30",
+        }
+    },
+    "verify_nationality (rejected)": {"value": {"decision": "rejected", "reason": "..."}},
+    "plan_transport": {
+        "value": {
+            "travel_date": "2027-01-15",
+            "mode": "road",
+            "crossing_point": "Petrapole-Benapole",
+            "escort_agency_id": "00000000-0000-0000-0000-000000000000",
+            "receiving_shelter_id": "00000000-0000-0000-0000-000000000000",
+        }
+    },
+    "accept_placement": {"value": {"decision": "accepted"}},
+    "accept_placement (declined)": {"value": {"decision": "declined", "reason": "no capacity"}},
+    "confirm_departure": {"value": {"departed_at": "2027-01-15T06:30:00+05:30"}},
+    "confirm_handover": {"value": {"received_at": "2027-01-15T16:00:00+06:00"}},
+    "record_follow_up": {"value": {"outcome": "reintegrating", "notes": "..."}},
+}
+
+
+@router.get("")
+def tasks(
+    user: CurrentUser, session: SessionDep, status: TaskStatus | None = None
+) -> list[TaskPublic]:
+    """Your agency's tasks; `status=open` is its inbox."""
+    return [TaskPublic.of(t, c) for t, c in list_tasks_for(session, user=user, status=status)]
+
+
+@router.post("/{task_id}/complete")
+def complete(
+    task_id: uuid.UUID,
+    body: Annotated[dict[str, Any], Body(openapi_examples=COMPLETION_EXAMPLES)],
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    wake: WakerDep,
+    background: BackgroundTasks,
+) -> TaskPublic:
+    """Record your agency's decision on a task; the payload depends on the task's kind.
+    The case then moves on asynchronously: poll `GET /cases/{id}`."""
+    task, case = complete_task(session, user=user, task_id=task_id, body=body, now=utcnow())
+    session.commit()
+    background.add_task(wake, settings, case.id)
+    return TaskPublic.of(task, case)

@@ -1,0 +1,187 @@
+"""Response shapes. Request shapes are the domain's own input models."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.access import View
+from domain.cases import CaseDetail
+from domain.workflow import TASKS
+from models import Agency, Case, Event, Task, User
+from models.enums import AgencyKind, CaseStatus, Role, Stage, TaskKind, TaskStatus, TravelMode
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Token(Public):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105
+    expires_in: int
+
+
+class Health(Public):
+    status: Literal["ok"] = "ok"
+
+
+class AgencyPublic(Public):
+    """An agency as any user may see it: never its notification URLs."""
+
+    id: uuid.UUID
+    name: str
+    kind: AgencyKind
+    country: str
+    nationality_served: str | None
+    capacity: int | None
+    language: str | None
+    has_notify_urls: bool
+
+    @classmethod
+    def of(cls, agency: Agency) -> AgencyPublic:
+        return cls(
+            id=agency.id,
+            name=agency.name,
+            kind=agency.kind,
+            country=agency.country,
+            nationality_served=agency.nationality_served,
+            capacity=agency.capacity,
+            language=agency.language,
+            has_notify_urls=bool(agency.notify_urls),
+        )
+
+
+class UserPublic(Public):
+    id: uuid.UUID
+    username: str
+    agency_id: uuid.UUID
+    role: Role
+    is_active: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserPublic:
+        return cls.model_validate(user)
+
+
+class TravelPlan(Public):
+    travel_date: date | None
+    mode: TravelMode | None
+    crossing_point: str | None
+    escort_agency_id: uuid.UUID | None
+    receiving_shelter_id: uuid.UUID | None
+
+
+class CaseSummary(Public):
+    id: uuid.UUID
+    reference: str
+    stage: Stage
+    status: CaseStatus
+    blocked_reason: str | None
+    is_minor: bool | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, case: Case) -> CaseSummary:
+        return cls.model_validate(case)
+
+
+class CasePublic(CaseSummary):
+    """A case as the caller's agency may see it; fields it may not see are null."""
+
+    flow_run_id: uuid.UUID | None
+    current_country: str
+    closed_at: datetime | None
+    your_view: View
+    survivor: dict[str, Any] | None
+    trafficking_status: str | None = None
+    consent: dict[str, bool] | None = None
+    travel: TravelPlan | None = None
+    travel_document_expires_on: date | None = None
+    undelivered_notifications: int = 0
+
+    @classmethod
+    def of_detail(cls, detail: CaseDetail) -> CasePublic:
+        case = detail.case
+        full = detail.view == View.full
+        sees_travel = detail.view in (View.full, View.handover, View.travel)
+        return cls(
+            **CaseSummary.of(case).model_dump(),
+            flow_run_id=case.flow_run_id,
+            current_country=case.current_country,
+            closed_at=case.closed_at,
+            your_view=detail.view,
+            survivor=detail.survivor,
+            trafficking_status=case.trafficking_status if full else None,
+            consent=(
+                {
+                    "repatriation": case.consent_repatriation,
+                    "data_sharing": case.consent_data_sharing,
+                    "follow_up": case.consent_follow_up,
+                }
+                if full
+                else None
+            ),
+            travel=(
+                TravelPlan(
+                    travel_date=case.travel_date,
+                    mode=case.travel_mode,
+                    crossing_point=case.crossing_point,
+                    escort_agency_id=case.escort_agency_id,
+                    receiving_shelter_id=case.shelter_agency_id,
+                )
+                if sees_travel
+                else None
+            ),
+            travel_document_expires_on=case.travel_document_expires_on if full else None,
+            undelivered_notifications=detail.undelivered_notifications,
+        )
+
+
+class TaskPublic(Public):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    case_reference: str
+    kind: TaskKind
+    stage: Stage
+    round: int
+    status: TaskStatus
+    opened_at: datetime
+    due_at: datetime
+    completed_at: datetime | None
+    outcome: str | None
+    result: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, task: Task, case: Case) -> TaskPublic:
+        return cls(
+            id=task.id,
+            case_id=task.case_id,
+            case_reference=case.reference,
+            kind=task.kind,
+            stage=TASKS[TaskKind(task.kind)].stage,
+            round=task.round,
+            status=task.status,
+            opened_at=task.opened_at,
+            due_at=task.due_at,
+            completed_at=task.completed_at,
+            outcome=task.outcome,
+            result=task.payload,
+        )
+
+
+class EventPublic(Public):
+    seq: int
+    at: datetime
+    kind: str
+    actor_user_id: uuid.UUID | None
+    actor_agency_id: uuid.UUID | None
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: Event) -> EventPublic:
+        return cls.model_validate(event)

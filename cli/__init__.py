@@ -1,0 +1,1 @@
+"""The `homeward` command."""

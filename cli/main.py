@@ -1,0 +1,168 @@
+"""The `homeward` command: up, db upgrade, create-admin, demo."""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Annotated
+
+import typer
+from sqlmodel import select
+
+from cli.demo import ConsoleInbox, DemoLogin, create_demo, demo_password
+from cli.stack import Stack, StackError
+from core.clock import utcnow
+from core.db import session_scope
+from core.settings import Settings
+from domain.agencies import NewAgency, NewUser, create_agency, create_user
+from models import Agency
+from models.enums import AgencyKind, Role
+from models.migrations import upgrade
+
+app = typer.Typer(
+    help="Homeward: repatriation cases, moved on agency by agency.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+ADMIN_AGENCY_NAME = "Homeward administration"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as error:  # pydantic's message names the variable and the problem
+        typer.echo(f"Configuration error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    typer.echo("Database is up to date.")
+
+
+@app.command("create-admin")
+def create_admin(
+    username: str,
+    password: Annotated[
+        str,
+        typer.Option(
+            envvar="HOMEWARD_ADMIN_PASSWORD",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="At least 12 characters.",
+        ),
+    ],
+) -> None:
+    """Create an administrator (password from HOMEWARD_ADMIN_PASSWORD or a prompt)."""
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    try:
+        with session_scope(settings.resolved_database_url) as session:
+            agency = session.exec(select(Agency).where(Agency.name == ADMIN_AGENCY_NAME)).first()
+            if agency is None:
+                agency, _ = create_agency(
+                    session,
+                    data=NewAgency(
+                        name=ADMIN_AGENCY_NAME, kind=AgencyKind.government, country="IN"
+                    ),
+                    now=utcnow(),
+                )
+            create_user(
+                session,
+                data=NewUser(
+                    username=username, password=password, agency_id=agency.id, role=Role.admin
+                ),
+                now=utcnow(),
+            )
+    except Exception as error:
+        typer.echo(
+            f"Could not create the administrator: {getattr(error, 'detail', error)}", err=True
+        )
+        raise typer.Exit(1) from None
+    typer.echo(f"Administrator {username!r} created.")
+
+
+@app.command()
+def demo() -> None:
+    """Create a demo India → Bangladesh corridor with a user for each agency."""
+    settings = _settings()
+    _print_logins(settings, _create_demo(settings, inbox_url=None))
+
+
+def _create_demo(settings: Settings, *, inbox_url: str | None) -> list[DemoLogin]:
+    upgrade(settings.resolved_database_url)
+    password = demo_password(settings.data_dir)
+    with session_scope(settings.resolved_database_url) as session:
+        return create_demo(session, password=password, inbox_url=inbox_url)
+
+
+def _print_logins(settings: Settings, logins: list[DemoLogin]) -> None:
+    password_file = settings.data_dir / "demo-password"
+    typer.echo("\nDemo logins (password in " + str(password_file) + "):")
+    for login in logins:
+        typer.echo(f"  {login.username:<18} {login.role:<18} {login.agency}")
+    typer.echo(f"  password: {demo_password(settings.data_dir)}")
+
+
+@app.command()
+def up(
+    with_demo: Annotated[
+        bool, typer.Option("--demo", help="Also create the demo corridor and show notifications.")
+    ] = False,
+    inbox_port: Annotated[int, typer.Option(help="Port of the demo console inbox.")] = 8025,
+) -> None:
+    """Start Homeward: a local Prefect server (unless PREFECT_API_URL is set), the runner
+    and the API. Ctrl-C stops everything."""
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    settings.signing_key()
+    inbox = None
+    logins: list[DemoLogin] = []
+    if with_demo:
+        inbox = ConsoleInbox(inbox_port, settings.data_dir / "demo-inbox.log")
+        inbox.start()
+        logins = _create_demo(settings, inbox_url=inbox.url)
+    stack = Stack.for_settings(settings)
+    typer.echo("Starting Homeward…")
+    try:
+        stack.start()
+    except StackError as error:
+        typer.echo(f"Homeward did not start: {error}", err=True)
+        if inbox:
+            inbox.stop()
+        raise typer.Exit(1) from None
+    typer.echo(f"  API:        {stack.api_url}/api/v1   (docs: {stack.api_url}/docs)")
+    typer.echo(f"  Prefect UI: {stack.prefect_ui_url}")
+    typer.echo(f"  Logs:       {stack.log_dir}")
+    if logins:
+        _print_logins(settings, logins)
+        typer.echo("\nNotifications to the demo agencies are printed below as they arrive.")
+    typer.echo("Press Ctrl-C to stop.")
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while (dead := stack.failed()) is None:
+            time.sleep(0.5)
+        typer.echo(f"{dead.name} stopped unexpectedly; see {dead.log}. Stopping.", err=True)
+        exit_code = 1
+    except KeyboardInterrupt:
+        exit_code = 0
+    typer.echo("Stopping…")
+    stack.stop()
+    if inbox:
+        inbox.stop()
+    raise typer.Exit(exit_code)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    # SIGTERM (from a service manager) stops the stack the same way Ctrl-C does.
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,173 @@
+"""Starting and stopping the embedded stack: Prefect server, runner, API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from core.settings import Settings
+
+STOP_TIMEOUT_SECONDS = 15
+
+
+class StackError(RuntimeError):
+    pass
+
+
+@dataclass
+class Service:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@dataclass
+class Stack:
+    """The processes of one embedded Homeward, stopped in reverse order of start."""
+
+    settings: Settings
+    prefect_api_url: str
+    external_prefect: bool
+    services: list[Service] = field(default_factory=list)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Stack:
+        external = os.environ.get("PREFECT_API_URL")
+        return cls(settings, external or settings.local_prefect_api_url, external is not None)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.settings.data_dir / "logs"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.settings.api_host}:{self.settings.api_port}"
+
+    @property
+    def prefect_ui_url(self) -> str:
+        return self.prefect_api_url.removesuffix("/api")
+
+    def child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        prefect_home = (self.settings.data_dir / "prefect").resolve()
+        env.update(
+            {
+                "PREFECT_API_URL": self.prefect_api_url,
+                "PREFECT_HOME": str(prefect_home),
+                # A decision reaches the next agency in seconds, not the default ten.
+                "PREFECT_RUNNER_POLL_FREQUENCY": env.get("PREFECT_RUNNER_POLL_FREQUENCY", "1"),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+                "HOMEWARD_DATA_DIR": str(self.settings.data_dir.resolve()),
+            }
+        )
+        if not self.external_prefect:
+            env["PREFECT_SERVER_API_HOST"] = "127.0.0.1"
+            env["PREFECT_SERVER_API_PORT"] = str(self.settings.prefect_port)
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = (
+                f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}"
+            )
+        return env
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = self.child_env()
+        try:
+            if not self.external_prefect:
+                self._spawn("prefect-server", ["-m", "prefect", "server", "start"], env)
+                self._wait("Prefect server", lambda: _http_ok(f"{self.prefect_api_url}/health"), 90)
+            self._spawn("runner", ["-m", "flows.serve"], env)
+            self._wait("runner", self._deployments_registered, 90)
+            self._spawn(
+                "api",
+                [
+                    "-m",
+                    "uvicorn",
+                    "api.app:create_app",
+                    "--factory",
+                    "--host",
+                    self.settings.api_host,
+                    "--port",
+                    str(self.settings.api_port),
+                    "--no-access-log",
+                ],
+                env,
+            )
+            self._wait("API", lambda: _http_ok(f"{self.api_url}/api/v1/health"), 60)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        log = self.log_dir / f"{name}.log"
+        with log.open("ab") as handle:
+            process = subprocess.Popen(
+                [sys.executable, *args],
+                env=env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C reaches `up`, which stops children in order
+            )
+        self.services.append(Service(name, process, log))
+
+    def _wait(self, what: str, ready: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        service = self.services[-1]
+        while time.monotonic() < deadline:
+            if service.process.poll() is not None:
+                raise StackError(
+                    f"{what} exited with {service.process.returncode}; see {service.log}"
+                )
+            if ready():
+                return
+            time.sleep(0.3)
+        raise StackError(f"{what} did not become ready within {timeout:.0f} s; see {service.log}")
+
+    def _deployments_registered(self) -> bool:
+        try:
+            response = httpx.get(
+                f"{self.prefect_api_url}/deployments/name/repatriation/repatriation", timeout=2
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    def stop(self) -> None:
+        """API first, then the runner, then the server (a runner outliving its server
+        ignores signals), each with a bounded wait before it is killed."""
+        for service in reversed(self.services):
+            stop_process(service.process)
+        self.services.clear()
+
+    def failed(self) -> Service | None:
+        return next((s for s in self.services if s.process.poll() is not None), None)
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

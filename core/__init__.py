@@ -1,0 +1,1 @@
+"""Settings, database engine, clock and error types shared by every layer."""

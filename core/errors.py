@@ -1,0 +1,39 @@
+"""Domain errors; each carries the HTTP status the API renders it with."""
+
+from __future__ import annotations
+
+
+class HomewardError(Exception):
+    status_code = 400
+    kind = "Error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(HomewardError):
+    status_code = 404
+    kind = "NotFound"
+
+
+class Forbidden(HomewardError):
+    status_code = 403
+    kind = "Forbidden"
+
+
+class Conflict(HomewardError):
+    status_code = 409
+    kind = "Conflict"
+
+
+class Invalid(HomewardError):
+    """A payload that parses but breaks a rule a person can fix."""
+
+    status_code = 422
+    kind = "ValidationError"
+
+
+class Unauthorized(HomewardError):
+    status_code = 401
+    kind = "Unauthorized"

@@ -1,0 +1,108 @@
+"""The one settings class, read from HOMEWARD_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Values copied from examples and tutorials; a deployment that uses one is misconfigured.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changethis", "change-me", "changeme", "secret", "password", "please-change", "dev"}
+)
+JWT_SECRET_FILE = "jwt-secret"  # noqa: S105  (a file name, not a secret)
+
+
+class Settings(BaseSettings):
+    """Homeward configuration; every field maps to HOMEWARD_<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix="HOMEWARD_", extra="ignore")
+
+    data_dir: Path = Path(".homeward")
+    database_url: str | None = None
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    prefect_port: int = Field(default=4200, ge=1, le=65535)
+    public_url: str | None = None
+    follow_up_days: Annotated[tuple[int, ...], NoDecode] = (30, 90, 180, 365)
+    sweep_seconds: int = Field(default=60, ge=1)
+    # Flow runs one runner executes at once; each is a process of ~70 MB while it runs.
+    runner_limit: int = Field(default=8, ge=1)
+    jwt_secret: SecretStr | None = None
+    token_minutes: int = Field(default=8 * 60, ge=1)
+    # How long a claimed outbox row stays claimed before another sender may retry it.
+    notification_claim_seconds: int = Field(default=120, ge=5)
+    notification_max_attempts: int = Field(default=8, ge=1)
+    notification_timeout_seconds: int = Field(default=5, ge=1)
+
+    @field_validator("follow_up_days", mode="before")
+    @classmethod
+    def _parse_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            if not parts:
+                raise ValueError("give at least one follow-up offset in days, e.g. 30,90")
+            try:
+                return tuple(int(p) for p in parts)
+            except ValueError:
+                raise ValueError(
+                    f"follow-up offsets must be whole days separated by commas, got {value!r}"
+                ) from None
+        return value
+
+    @field_validator("follow_up_days")
+    @classmethod
+    def _days_not_negative(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(d < 0 for d in value):
+            raise ValueError("follow-up offsets cannot be negative")
+        return tuple(sorted(value))
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raw = value.get_secret_value()
+            if raw.lower() in PLACEHOLDER_SECRETS or len(raw) < 32:
+                raise ValueError(
+                    "HOMEWARD_JWT_SECRET is a placeholder or shorter than 32 characters; "
+                    "unset it to have one generated, or set a long random value"
+                )
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'homeward.db').resolve()}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
+    @property
+    def local_prefect_api_url(self) -> str:
+        return f"http://127.0.0.1:{self.prefect_port}/api"
+
+    def signing_key(self) -> str:
+        """The JWT signing secret: configured, or generated once into the data directory."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        path = self.data_dir / JWT_SECRET_FILE
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # O_EXCL: two processes starting together must not each write their own key.
+            try:
+                with path.open("x", encoding="utf-8") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+                path.chmod(0o600)
+            except FileExistsError:
+                pass
+        return path.read_text(encoding="utf-8").strip()
+
+
+def get_settings() -> Settings:
+    return Settings()

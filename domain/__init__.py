@@ -1,0 +1,1 @@
+"""The rules of a repatriation: workflow, services and access policy."""

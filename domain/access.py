@@ -1,0 +1,110 @@
+"""Who may see which case, task and survivor field. Applied inside queries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_
+from sqlmodel import Session, col, select
+
+from core.clock import age_on
+from domain.workflow import TASKS, Party
+from models import Case, Survivor, Task, User
+from models.enums import Role, TaskKind
+
+# Which roles may complete which task kinds.
+COMPLETERS: dict[TaskKind, frozenset[Role]] = {
+    TaskKind.verify_nationality: frozenset({Role.consular_officer}),
+    TaskKind.plan_transport: frozenset({Role.coordinator, Role.supervisor}),
+    TaskKind.accept_placement: frozenset({Role.shelter_officer}),
+    TaskKind.confirm_departure: frozenset({Role.escort_officer}),
+    TaskKind.confirm_handover: frozenset({Role.shelter_officer}),
+    TaskKind.record_follow_up: frozenset({Role.shelter_officer, Role.case_worker}),
+}
+
+LAUNCHERS = frozenset({Role.coordinator})
+CASE_READERS = frozenset(Role) - {Role.admin}
+
+
+class View(StrEnum):
+    """How much of the survivor an agency sees, by the part it plays in the case."""
+
+    full = "full"  # the coordinating NGO
+    identity = "identity"  # the consulate verifying nationality
+    handover = "handover"  # the receiving shelter
+    travel = "travel"  # the escort
+    none = "none"
+
+
+_PARTY_VIEW = {
+    Party.consulate: View.identity,
+    Party.shelter: View.handover,
+    Party.escort: View.travel,
+    Party.coordinator: View.full,
+}
+# When an agency plays more than one part, it sees the widest view among them.
+_VIEW_RANK = [View.none, View.travel, View.handover, View.identity, View.full]
+
+
+def case_visible_to(agency_id: uuid.UUID) -> ColumnElement[bool]:
+    """SQL condition: the agency coordinates the case or holds one of its tasks."""
+    holds_task = select(Task.case_id).where(Task.agency_id == agency_id)
+    return or_(col(Case.coordinator_agency_id) == agency_id, col(Case.id).in_(holds_task))
+
+
+def view_for(session: Session, case: Case, user: User) -> View:
+    if user.role == Role.admin:
+        return View.none
+    if case.coordinator_agency_id == user.agency_id:
+        return View.full
+    kinds = session.exec(
+        select(Task.kind).where(Task.case_id == case.id, Task.agency_id == user.agency_id)
+    ).all()
+    views = {_PARTY_VIEW[TASKS[TaskKind(k)].party] for k in kinds}
+    return max(views, key=_VIEW_RANK.index, default=View.none)
+
+
+def survivor_fields(survivor: Survivor, view: View, *, today: date) -> dict[str, Any] | None:
+    """The survivor as the given view may see it; None when it may see nothing."""
+    age = (
+        age_on(survivor.birth_date, today)
+        if survivor.birth_date is not None
+        else survivor.age_estimate
+    )
+    match view:
+        case View.full | View.identity:
+            return {
+                "given_name": survivor.given_name,
+                "family_name": survivor.family_name,
+                "sex": survivor.sex,
+                "birth_date": survivor.birth_date,
+                "age_estimate": survivor.age_estimate,
+                "nationality": survivor.nationality,
+                "languages": survivor.languages,
+            }
+        case View.handover:
+            return {
+                "given_name": survivor.given_name,
+                "family_name": survivor.family_name,
+                "sex": survivor.sex,
+                "age": age,
+                "languages": survivor.languages,
+            }
+        case View.travel:
+            return {"sex": survivor.sex, "age_band": age_band(age), "languages": survivor.languages}
+    return None
+
+
+def age_band(age: int | None) -> str:
+    if age is None:
+        return "unknown"
+    if age < 12:
+        return "under 12"
+    if age < 18:
+        return "12-17"
+    if age < 26:
+        return "18-25"
+    return "26 or over"

@@ -1,0 +1,127 @@
+"""What each task kind's completion must carry; validated before anything is written."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from core.countries import CountryCode
+from models.enums import FollowUpOutcome, Sex, TraffickingStatus, TravelMode
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NationalityApproved(Payload):
+    decision: Literal["approved"]
+    travel_document_number: ShortText
+    travel_document_expires_on: date
+
+
+class NationalityRejected(Payload):
+    decision: Literal["rejected"]
+    reason: Text
+
+
+class TransportPlan(Payload):
+    travel_date: date
+    mode: TravelMode
+    crossing_point: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+    escort_agency_id: uuid.UUID
+    receiving_shelter_id: uuid.UUID
+
+
+class PlacementAccepted(Payload):
+    decision: Literal["accepted"]
+
+
+class PlacementDeclined(Payload):
+    decision: Literal["declined"]
+    reason: Text
+
+
+class Departure(Payload):
+    departed_at: AwareDatetime
+
+
+class Handover(Payload):
+    received_at: AwareDatetime
+
+
+class FollowUp(Payload):
+    outcome: FollowUpOutcome
+    notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = None
+
+
+VerifyNationality = Annotated[
+    NationalityApproved | NationalityRejected, Field(discriminator="decision")
+]
+AcceptPlacement = Annotated[PlacementAccepted | PlacementDeclined, Field(discriminator="decision")]
+
+
+# --- launching a case ------------------------------------------------------------------
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Language = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=35)]
+
+
+class SurvivorIn(Payload):
+    given_name: Name
+    family_name: Name
+    sex: Sex
+    birth_date: date | None = None
+    age_estimate: Annotated[int, Field(ge=0, le=120)] | None = None
+    nationality: CountryCode
+    languages: Annotated[list[Language], Field(max_length=20)] = []
+
+    @model_validator(mode="after")
+    def _age_known(self) -> SurvivorIn:
+        if self.birth_date is None and self.age_estimate is None:
+            raise ValueError("give the survivor's birth_date or, if unknown, an age_estimate")
+        if self.birth_date is not None and self.birth_date > date.today():
+            raise ValueError("birth_date is in the future")
+        if self.birth_date is not None and self.birth_date.year < 1900:
+            raise ValueError("birth_date is before 1900")
+        return self
+
+
+class Consent(Payload):
+    repatriation: bool
+    data_sharing: bool
+    follow_up: bool
+
+
+class NewCase(Payload):
+    survivor: SurvivorIn
+    current_country: CountryCode
+    trafficking_status: TraffickingStatus
+    consent: Consent
+
+    @model_validator(mode="after")
+    def _voluntary(self) -> NewCase:
+        if not (self.consent.repatriation and self.consent.data_sharing):
+            raise ValueError(
+                "repatriation is voluntary: a case needs the survivor's consent to "
+                "repatriation and to data sharing before it can be launched"
+            )
+        if self.current_country == self.survivor.nationality:
+            raise ValueError(
+                "current_country is the survivor's nationality: there is nothing to repatriate"
+            )
+        return self

@@ -1,0 +1,252 @@
+"""Moving a case on: applying the workflow's steps, and finding cases that need a nudge."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from domain.events import enqueue_notification, record_event
+from domain.workflow import (
+    TASKS,
+    CaseFacts,
+    Ended,
+    Finish,
+    MoveTo,
+    Notice,
+    OpenTask,
+    Party,
+    Step,
+    TaskFact,
+    Wait,
+    decide,
+    due_at,
+)
+from models import Agency, Case, Survivor, Task
+from models.enums import AgencyKind, CaseStatus, Stage, TaskKind, TaskStatus
+
+# A pass applies at most this many steps; a well-formed workflow needs far fewer.
+MAX_STEPS = 50
+
+
+@dataclass(frozen=True)
+class Advanced:
+    """Where a pass over a case stopped."""
+
+    step: Step
+    reference: str
+
+    @property
+    def ended(self) -> bool:
+        return isinstance(self.step, Ended)
+
+
+def advance_case(
+    session: Session, *, case_id: uuid.UUID, follow_up_days: tuple[int, ...], now: datetime
+) -> Advanced:
+    """Apply every automatic step the case is ready for. Idempotent; flushes, never commits."""
+    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).one()
+    case.wake_requested_at = None
+    for _ in range(MAX_STEPS):
+        step = decide(_facts(session, case, follow_up_days), now)
+        match step:
+            case Wait() | Ended():
+                _set_blocked(session, case, step, now)
+                session.add(case)
+                session.flush()
+                return Advanced(step, case.reference)
+            case OpenTask():
+                _open_task(session, case, step, now)
+            case MoveTo():
+                _move(session, case, step, now)
+            case Finish():
+                _finish(session, case, step, now)
+        case.updated_at = now
+        session.add(case)
+        session.flush()
+    raise RuntimeError(f"case {case.reference} did not settle after {MAX_STEPS} steps")
+
+
+def _facts(session: Session, case: Case, follow_up_days: tuple[int, ...]) -> CaseFacts:
+    tasks = session.exec(select(Task).where(Task.case_id == case.id)).all()
+    consulate = case.consulate_agency_id is not None or (
+        case.stage == Stage.identification and find_consulate(session, case) is not None
+    )
+    return CaseFacts(
+        stage=Stage(case.stage),
+        status=CaseStatus(case.status),
+        tasks=tuple(
+            TaskFact(TaskKind(t.kind), t.round, TaskStatus(t.status), t.outcome) for t in tasks
+        ),
+        consulate_available=consulate,
+        handed_over_at=case.handed_over_at,
+        follow_up_days=follow_up_days,
+    )
+
+
+def find_consulate(session: Session, case: Case) -> Agency | None:
+    """The consulate serving the survivor's nationality in the country where they are."""
+    nationality = session.exec(
+        select(Survivor.nationality).where(Survivor.id == case.survivor_id)
+    ).one()
+    return session.exec(
+        select(Agency)
+        .where(
+            Agency.kind == AgencyKind.consulate,
+            Agency.country == case.current_country,
+            Agency.nationality_served == nationality,
+        )
+        .order_by(col(Agency.created_at))
+    ).first()
+
+
+def _agency_for(case: Case, party: Party) -> uuid.UUID:
+    agency = {
+        Party.coordinator: case.coordinator_agency_id,
+        Party.consulate: case.consulate_agency_id,
+        Party.escort: case.escort_agency_id,
+        Party.shelter: case.shelter_agency_id,
+    }[party]
+    if agency is None:
+        raise RuntimeError(f"case {case.reference} has no {party} to assign a task to")
+    return agency
+
+
+def _open_task(session: Session, case: Case, step: OpenTask, now: datetime) -> None:
+    existing = session.exec(
+        select(Task).where(
+            Task.case_id == case.id, Task.kind == step.kind, Task.round == step.round
+        )
+    ).first()
+    if existing is not None:  # decide() never asks twice; guard against a broken invariant
+        raise RuntimeError(f"{step.kind} round {step.round} of {case.reference} already exists")
+    spec = TASKS[step.kind]
+    task = Task(
+        case_id=case.id,
+        kind=step.kind,
+        round=step.round,
+        agency_id=_agency_for(case, spec.party),
+        opened_at=now,
+        due_at=due_at(step.kind, now, travel_date=case.travel_date, departed_at=case.departed_at),
+    )
+    session.add(task)
+    session.flush()
+    record_event(
+        session,
+        case,
+        "task_opened",
+        at=now,
+        actor_agency_id=None,
+        task_id=str(task.id),
+        task_kind=task.kind,
+        round=task.round,
+        agency_id=str(task.agency_id),
+        due_at=task.due_at.isoformat(),
+    )
+    enqueue_notification(
+        session,
+        case,
+        agency_id=task.agency_id,
+        kind="task_assigned",
+        dedupe_key=f"task:{task.id}",
+        at=now,
+        task_id=task.id,
+        task_kind=task.kind,
+        due_at=task.due_at,
+    )
+    if step.notice is not None:
+        _notify_coordinator(session, case, step.notice, now, key=f"{step.notice}:{task.id}")
+
+
+def _move(session: Session, case: Case, step: MoveTo, now: datetime) -> None:
+    if step.stage == Stage.consular_verification:
+        consulate = find_consulate(session, case)
+        if consulate is None:
+            raise RuntimeError("moving to verification without a consulate")
+        case.consulate_agency_id = consulate.id
+    previous = case.stage
+    case.stage = step.stage
+    record_event(session, case, "stage_changed", at=now, from_stage=previous, to_stage=step.stage)
+    if step.notice is not None:
+        _notify_coordinator(session, case, step.notice, now, key=f"{step.notice}:{case.id}")
+
+
+def _finish(session: Session, case: Case, step: Finish, now: datetime) -> None:
+    case.status = step.status
+    if step.stage is not None:
+        case.stage = step.stage
+    case.closed_at = now
+    record_event(session, case, f"case_{step.status}", at=now, stage=case.stage)
+    _notify_coordinator(session, case, step.notice, now, key=f"{step.notice}:{case.id}")
+
+
+def _notify_coordinator(
+    session: Session, case: Case, notice: Notice, now: datetime, *, key: str
+) -> None:
+    enqueue_notification(
+        session,
+        case,
+        agency_id=case.coordinator_agency_id,
+        kind=notice,
+        dedupe_key=key,
+        at=now,
+    )
+
+
+def _set_blocked(session: Session, case: Case, step: Wait | Ended, now: datetime) -> None:
+    blocked = step.blocked if isinstance(step, Wait) else None
+    if blocked == case.blocked_reason:
+        return
+    case.blocked_reason = blocked
+    record_event(
+        session, case, "case_blocked" if blocked else "case_unblocked", at=now, reason=blocked
+    )
+
+
+# --- what the sweeper looks for --------------------------------------------------------
+
+
+def cases_awaiting_follow_up(session: Session) -> list[uuid.UUID]:
+    """Open cases in follow-up: a pass over them opens the follow-ups that fell due."""
+    return list(
+        session.exec(
+            select(Case.id).where(
+                Case.status == CaseStatus.open, Case.stage == Stage.reintegration_followup
+            )
+        ).all()
+    )
+
+
+def cases_needing_wake(session: Session, *, now: datetime, grace: timedelta) -> list[Case]:
+    """Open cases whose decision has waited longer than `grace` for its flow run."""
+    return list(
+        session.exec(
+            select(Case).where(
+                col(Case.wake_requested_at).is_not(None),
+                col(Case.wake_requested_at) < now - grace,
+            )
+        ).all()
+    )
+
+
+def record_flow_run(
+    session: Session, *, case_id: uuid.UUID, flow_run_id: uuid.UUID, now: datetime
+) -> None:
+    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).one()
+    if case.flow_run_id == flow_run_id:
+        return
+    case.flow_run_id = flow_run_id
+    session.add(case)
+    record_event(session, case, "flow_run_started", at=now, flow_run_id=str(flow_run_id))
+
+
+def next_suspension_key(session: Session, *, case_id: uuid.UUID) -> str | None:
+    """A fresh suspend key, or None if a decision arrived since the last pass."""
+    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).one()
+    if case.wake_requested_at is not None:
+        return None
+    case.suspensions += 1
+    session.add(case)
+    return f"{case.reference}-wait-{case.suspensions}"

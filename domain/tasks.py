@@ -1,0 +1,149 @@
+"""An agency's inbox, and recording the decisions it takes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from domain import payloads
+from domain.access import COMPLETERS
+from domain.events import record_event
+from domain.workflow import TASKS, outcome_of
+from models import Agency, Case, Task, User
+from models.enums import AgencyKind, CaseStatus, Role, TaskKind, TaskStatus
+
+
+def list_tasks_for(
+    session: Session, *, user: User, status: TaskStatus | None = None
+) -> list[tuple[Task, Case]]:
+    """The user's agency's tasks (its inbox when status is open), oldest due first."""
+    if user.role == Role.admin:
+        raise Forbidden("administrators have no inbox")
+    query = (
+        select(Task, Case)
+        .join(Case, col(Case.id) == col(Task.case_id))
+        .where(Task.agency_id == user.agency_id)
+        .order_by(col(Task.due_at), col(Task.opened_at))
+    )
+    if status is not None:
+        query = query.where(Task.status == status)
+    return [(task, case) for task, case in session.exec(query).all()]
+
+
+def get_task_for(session: Session, *, user: User, task_id: uuid.UUID) -> tuple[Task, Case]:
+    row = session.exec(
+        select(Task, Case)
+        .join(Case, col(Case.id) == col(Task.case_id))
+        .where(Task.id == task_id, Task.agency_id == user.agency_id)
+    ).first()
+    if row is None:
+        raise NotFound("no such task")
+    return row[0], row[1]
+
+
+def validation_message(error: ValidationError) -> str:
+    """A person-readable summary of a payload error that never echoes the input."""
+    parts = []
+    for item in error.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+def complete_task(
+    session: Session, *, user: User, task_id: uuid.UUID, body: dict[str, Any], now: datetime
+) -> tuple[Task, Case]:
+    """Record an agency's decision on its task and ask the case's flow to move on."""
+    task, case = get_task_for(session, user=user, task_id=task_id)
+    if user.role not in COMPLETERS[TaskKind(task.kind)]:
+        raise Forbidden(f"a {user.role} cannot complete a {task.kind} task")
+    if task.status != TaskStatus.open:
+        raise Conflict(f"this task is already {task.status}; it cannot be completed again")
+    if case.status != CaseStatus.open:
+        raise Conflict(f"the case is {case.status}; its tasks can no longer be completed")
+    try:
+        payload = TASKS[TaskKind(task.kind)].payload.validate_python(body)
+    except ValidationError as error:
+        raise Invalid(validation_message(error)) from None
+    _check_and_apply(session, case, payload, now)
+    outcome = outcome_of(TaskKind(task.kind), payload)
+    # Guarded update: of two concurrent completions, exactly one changes the row.
+    done = session.execute(
+        update(Task)
+        .where(col(Task.id) == task.id, col(Task.status) == TaskStatus.open)
+        .values(
+            status=TaskStatus.done,
+            completed_at=now,
+            completed_by_user_id=user.id,
+            outcome=outcome,
+            payload=payload.model_dump(mode="json"),
+        )
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("this task was completed by someone else a moment ago")
+    case.wake_requested_at = now
+    case.updated_at = now
+    session.add(case)
+    record_event(
+        session,
+        case,
+        "task_completed",
+        at=now,
+        actor_user_id=user.id,
+        actor_agency_id=user.agency_id,
+        task_id=str(task.id),
+        task_kind=task.kind,
+        round=task.round,
+        outcome=outcome,
+    )
+    session.flush()
+    session.refresh(task)
+    return task, case
+
+
+def _check_and_apply(session: Session, case: Case, payload: Any, now: datetime) -> None:
+    """Rules that need the database, then the facts the decision adds to the case."""
+    today = now.date()
+    match payload:
+        case payloads.NationalityApproved():
+            if payload.travel_document_expires_on <= today:
+                raise Invalid("travel_document_expires_on: the travel document has already expired")
+            case.travel_document_number = payload.travel_document_number
+            case.travel_document_expires_on = payload.travel_document_expires_on
+        case payloads.TransportPlan():
+            if payload.travel_date < today:
+                raise Invalid("travel_date: the travel date is in the past")
+            _require_agency(
+                session, payload.escort_agency_id, AgencyKind.escort, "escort_agency_id"
+            )
+            _require_agency(
+                session, payload.receiving_shelter_id, AgencyKind.shelter, "receiving_shelter_id"
+            )
+            case.travel_date = payload.travel_date
+            case.travel_mode = payload.mode
+            case.crossing_point = payload.crossing_point
+            case.escort_agency_id = payload.escort_agency_id
+            case.shelter_agency_id = payload.receiving_shelter_id
+        case payloads.Departure():
+            if payload.departed_at > now + timedelta(minutes=10):
+                raise Invalid("departed_at: the departure time is in the future")
+            case.departed_at = payload.departed_at
+        case payloads.Handover():
+            if payload.received_at > now + timedelta(minutes=10):
+                raise Invalid("received_at: the handover time is in the future")
+            if case.departed_at is not None and payload.received_at < case.departed_at:
+                raise Invalid("received_at: the handover is recorded as before the departure")
+            case.handed_over_at = payload.received_at
+
+
+def _require_agency(session: Session, agency_id: uuid.UUID, kind: AgencyKind, field: str) -> None:
+    agency = session.get(Agency, agency_id)
+    if agency is None or agency.kind != kind:
+        raise Invalid(f"{field}: {agency_id} is not a registered {kind} agency")

@@ -1,0 +1,1 @@
+"""Prefect: one `repatriation` flow run per case, a periodic sweeper, start/resume helpers."""

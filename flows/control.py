@@ -1,0 +1,108 @@
+"""Starting and resuming case flow runs: the only door from the API into Prefect.
+
+Every function here is called after the decision it follows has been committed, and none
+raises on a Prefect failure: the decision stays recorded with its wake request, and the
+sweeper tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.responses import SetStateStatus
+from prefect.exceptions import ObjectNotFound
+
+from core.clock import utcnow
+from core.db import session_scope
+from core.settings import Settings
+from domain.progress import record_flow_run
+from models import Case
+
+logger = logging.getLogger("homeward.flows")
+
+FLOW_NAME = "repatriation"
+DEPLOYMENT_NAME = "repatriation"
+SWEEPER_NAME = "sweeper"
+# How long a flow run may take to pick up a wake request before the sweeper steps in.
+WAKE_GRACE = timedelta(seconds=10)
+REQUEST_TIMEOUT_SECONDS = 10.0
+
+_DEAD = {StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED}
+
+
+class WakeResult(StrEnum):
+    started = "started"
+    resumed = "resumed"
+    restarted = "restarted"
+    busy = "busy"  # the run is scheduled or running and will read the decision itself
+    failed = "failed"
+
+
+@dataclass(frozen=True)
+class _CaseRun:
+    id: uuid.UUID
+    reference: str
+    flow_run_id: uuid.UUID | None
+
+
+def _client() -> SyncPrefectClient:
+    return get_client(sync_client=True, httpx_settings={"timeout": REQUEST_TIMEOUT_SECONDS})
+
+
+def wake_case(settings: Settings, case_id: uuid.UUID) -> WakeResult:
+    """Make sure the case's flow run will read the latest decisions: start, resume or restart."""
+    with session_scope(settings.resolved_database_url) as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            return WakeResult.failed
+        run = _CaseRun(case.id, case.reference, case.flow_run_id)
+    try:
+        with _client() as client:
+            return _wake(settings, client, run)
+    except Exception as error:  # Prefect down, 503, timeout: the sweeper retries later
+        logger.warning("could not wake the flow run of case %s: %s", run.reference, error)
+        return WakeResult.failed
+
+
+def _wake(settings: Settings, client: SyncPrefectClient, run: _CaseRun) -> WakeResult:
+    if run.flow_run_id is None:
+        _start(settings, client, run, idempotency_key=f"case-{run.id}")
+        return WakeResult.started
+    try:
+        flow_run = client.read_flow_run(run.flow_run_id)
+    except ObjectNotFound:
+        # The Prefect database was reset: start afresh, the run replays from our database.
+        _start(settings, client, run, idempotency_key=f"case-{run.id}-lost-{run.flow_run_id}")
+        return WakeResult.restarted
+    state = flow_run.state
+    if state is not None and state.type == StateType.PAUSED:
+        response = client.resume_flow_run(run.flow_run_id)
+        if response.status == SetStateStatus.ACCEPT:
+            return WakeResult.resumed
+        logger.warning("resume of %s refused: %s", run.reference, response.details)
+        return WakeResult.failed
+    if state is None or state.type in _DEAD:
+        _start(settings, client, run, idempotency_key=f"case-{run.id}-after-{run.flow_run_id}")
+        return WakeResult.restarted
+    return WakeResult.busy
+
+
+def _start(
+    settings: Settings, client: SyncPrefectClient, run: _CaseRun, *, idempotency_key: str
+) -> uuid.UUID:
+    deployment = client.read_deployment_by_name(f"{FLOW_NAME}/{DEPLOYMENT_NAME}")
+    flow_run = client.create_flow_run_from_deployment(
+        deployment.id,
+        parameters={"case_id": str(run.id)},
+        name=run.reference,
+        idempotency_key=idempotency_key,
+    )
+    with session_scope(settings.resolved_database_url) as session:
+        record_flow_run(session, case_id=run.id, flow_run_id=flow_run.id, now=utcnow())
+    return flow_run.id

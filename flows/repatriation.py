@@ -1,0 +1,60 @@
+"""The `repatriation` flow: one run per case, suspended whenever a person must act.
+
+On every resume Prefect runs this function again from the top in a new process. Nothing
+here remembers anything between runs: each pass reads the case from our database, applies
+what is due, sends what is queued, and suspends under a key it has never used before.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.flow_runs import suspend_flow_run
+
+from core.clock import utcnow
+from core.db import session_scope
+from core.settings import get_settings
+from domain.progress import advance_case, next_suspension_key
+from flows.delivery import deliver_notifications
+
+# A run passes at most this many times without suspending (each pass found a new decision).
+MAX_PASSES = 20
+
+
+@task(retries=3, retry_delay_seconds=[1, 3, 10], cache_policy=NO_CACHE)
+def advance(case_id: uuid.UUID) -> tuple[str, bool]:
+    """Apply every automatic step the case is ready for; returns (reference, ended)."""
+    settings = get_settings()
+    with session_scope(settings.resolved_database_url) as session:
+        result = advance_case(
+            session, case_id=case_id, follow_up_days=settings.follow_up_days, now=utcnow()
+        )
+    get_run_logger().info("case %s: %s", result.reference, type(result.step).__name__)
+    return result.reference, result.ended
+
+
+@task(retries=3, retry_delay_seconds=[1, 3, 10], cache_policy=NO_CACHE)
+def suspension_key(case_id: uuid.UUID) -> str | None:
+    settings = get_settings()
+    with session_scope(settings.resolved_database_url) as session:
+        return next_suspension_key(session, case_id=case_id)
+
+
+@flow(name="repatriation", persist_result=True)
+def repatriation(case_id: uuid.UUID) -> str:
+    """Carry one case from identification to closure."""
+    logger = get_run_logger()
+    for _ in range(MAX_PASSES):
+        reference, ended = advance(case_id)
+        deliver_notifications(case_id)
+        if ended:
+            logger.info("case %s has ended", reference)
+            return reference
+        key = suspension_key(case_id)
+        if key is None:
+            continue  # a decision arrived during this pass: read it before waiting
+        logger.info("case %s waits (%s)", reference, key)
+        suspend_flow_run(key=key, timeout=None)
+    raise RuntimeError(f"case {case_id} kept changing for {MAX_PASSES} passes")

@@ -1,0 +1,66 @@
+"""The sweeper: a scheduled flow that keeps every case moving without anyone watching.
+
+Each run opens follow-ups that fell due, sends notifications whose retry time has come,
+and wakes cases whose decision has not reached their flow run (a resume that failed while
+Prefect was down, a run that crashed, a case whose run was never started).
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from core.clock import utcnow
+from core.db import session_scope
+from core.settings import get_settings
+from domain.progress import advance_case, cases_awaiting_follow_up, cases_needing_wake
+from flows.control import WAKE_GRACE, WakeResult, wake_case
+from flows.delivery import deliver_notifications
+
+
+@task(cache_policy=NO_CACHE)
+def open_due_follow_ups() -> int:
+    """Open follow-ups whose day has come; a case that thereby ends is woken to finish."""
+    settings = get_settings()
+    woken = 0
+    with session_scope(settings.resolved_database_url) as session:
+        case_ids = cases_awaiting_follow_up(session)
+    for case_id in case_ids:
+        with session_scope(settings.resolved_database_url) as session:
+            result = advance_case(
+                session, case_id=case_id, follow_up_days=settings.follow_up_days, now=utcnow()
+            )
+        if result.ended:
+            wake_case(settings, case_id)
+            woken += 1
+    return woken
+
+
+@task(cache_policy=NO_CACHE)
+def wake_stalled_cases() -> dict[str, int]:
+    settings = get_settings()
+    with session_scope(settings.resolved_database_url) as session:
+        stalled = [c.id for c in cases_needing_wake(session, now=utcnow(), grace=WAKE_GRACE)]
+    counts: dict[str, int] = {}
+    for case_id in stalled:
+        result = wake_case(settings, case_id)
+        counts[result] = counts.get(result, 0) + 1
+    return counts
+
+
+@flow(name="sweeper")
+def sweeper() -> dict[str, int]:
+    logger = get_run_logger()
+    follow_ups_ended = open_due_follow_ups()
+    sent = deliver_notifications()
+    woken = wake_stalled_cases()
+    logger.info(
+        "sweep: %d notifications attempted, %d cases ended by follow-ups, wakes %s",
+        sent,
+        follow_ups_ended,
+        woken,
+    )
+    return {"notifications": sent, **woken, "follow_up_endings": follow_ups_ended}
+
+
+__all__ = ["WakeResult", "sweeper"]

@@ -1,0 +1,63 @@
+"""Cases and the survivors they concern."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+from models.enums import CaseStatus, Sex, Stage, TraffickingStatus, TravelMode
+from models.types import EnumText, UTCDateTime
+
+
+class Survivor(SQLModel, table=True):
+    """Personal data; read only through the access policy."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    given_name: str = Field(max_length=200)
+    family_name: str = Field(max_length=200)
+    sex: Sex = Field(sa_type=EnumText)
+    birth_date: date | None = None
+    age_estimate: int | None = None
+    nationality: str = Field(max_length=2)
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Case(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    reference: str = Field(max_length=20, unique=True, index=True)
+    survivor_id: uuid.UUID = Field(foreign_key="survivor.id", unique=True)
+    coordinator_agency_id: uuid.UUID = Field(foreign_key="agency.id", index=True)
+    created_by_user_id: uuid.UUID = Field(foreign_key="user.id")
+    current_country: str = Field(max_length=2)
+    trafficking_status: TraffickingStatus = Field(sa_type=EnumText)
+    consent_repatriation: bool
+    consent_data_sharing: bool
+    consent_follow_up: bool
+    stage: Stage = Field(sa_type=EnumText, default=Stage.identification, index=True)
+    status: CaseStatus = Field(sa_type=EnumText, default=CaseStatus.open, index=True)
+    # Why the case cannot move on by itself (e.g. no consulate registered); None when it can.
+    blocked_reason: str | None = Field(default=None, max_length=300)
+    is_minor: bool | None = None
+    consulate_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agency.id")
+    escort_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agency.id")
+    shelter_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agency.id")
+    travel_date: date | None = None
+    travel_mode: TravelMode | None = Field(default=None, sa_type=EnumText)
+    crossing_point: str | None = Field(default=None, max_length=200)
+    travel_document_number: str | None = Field(default=None, max_length=64)
+    travel_document_expires_on: date | None = None
+    departed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    handed_over_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    flow_run_id: uuid.UUID | None = None
+    # Set with a decision in the same transaction; cleared when the flow has read it.
+    # The sweeper resumes runs whose wake request is older than a few seconds.
+    wake_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Each suspension of the flow run uses a fresh key derived from this counter.
+    suspensions: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,33 @@
+"""Human work: one task per step an agency must take."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+from models.enums import TaskKind, TaskStatus
+from models.types import EnumText, UTCDateTime
+
+
+class Task(SQLModel, table=True):
+    # (case, kind, round) is unique so that creating a task is idempotent: a flow run that
+    # re-executes after a crash finds the task it already made instead of making another.
+    __table_args__ = (UniqueConstraint("case_id", "kind", "round", name="uq_task_case_kind_round"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    kind: TaskKind = Field(sa_type=EnumText)
+    round: int = 1
+    agency_id: uuid.UUID = Field(foreign_key="agency.id", index=True)
+    status: TaskStatus = Field(sa_type=EnumText, default=TaskStatus.open, index=True)
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    completed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    outcome: str | None = Field(default=None, max_length=40)
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
