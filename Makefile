@@ -1,0 +1,26 @@
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install install-system venv lint test up
+
+install: venv
+
+install-system:
+	scripts/install-system.sh
+
+venv:
+	scripts/venv.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: install-system venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+up: venv
+	$(BIN)/homeward up --demo
