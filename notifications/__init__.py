@@ -1,0 +1,1 @@
+"""The outbox drained through Apprise, with messages that carry no personal data."""

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from models import Notification
+from models.enums import TaskKind
+from notifications.messages import MESSAGE_KINDS, render
+from tests.notifications.factories import (
+    BIRTH_DATE,
+    FAMILY_NAME,
+    GIVEN_NAME,
+    NATIONALITY,
+    a_notification,
+)
+
+PUBLIC_URL = "https://homeward.example.org"
+NOTICES = sorted(MESSAGE_KINDS - {"task_assigned"})
+
+
+def text_of(notification: Notification) -> str:
+    message = render(notification, public_url=PUBLIC_URL)
+    return f"{message.title}\n{message.body}"
+
+
+def test_task_assigned_names_the_task_the_due_time_and_the_inbox() -> None:
+    row = a_notification(
+        case_reference="HW-AB12-CD34",
+        task_kind=TaskKind.verify_nationality,
+        # 19:30 in India is 14:00 UTC.
+        due_at=datetime(2026, 12, 1, 19, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    )
+
+    message = render(row, public_url=PUBLIC_URL + "/")
+
+    assert message.title == "Homeward HW-AB12-CD34: action needed \u2014 Verify nationality"
+    assert message.body == (
+        "Case HW-AB12-CD34: Verify nationality and issue a travel document.\n"
+        "Due: 2026-12-01 14:00 UTC\n"
+        "Your open tasks: https://homeward.example.org/api/v1/tasks?status=open"
+    )
+
+
+@pytest.mark.parametrize("task_kind", list(TaskKind))
+def test_every_task_kind_has_a_message(task_kind: TaskKind) -> None:
+    row = a_notification(task_kind=task_kind)
+
+    text = text_of(row)
+
+    assert row.case_reference in render(row, public_url=PUBLIC_URL).title
+    assert "2026-12-01 14:00 UTC" in text
+    assert f"{PUBLIC_URL}/api/v1/tasks?status=open" in text
+    assert task_kind.value not in text  # a phrase for people, not an identifier
+
+
+@pytest.mark.parametrize("kind", NOTICES)
+def test_notices_carry_the_reference_and_link_to_the_case(kind: str) -> None:
+    row = a_notification(kind=kind, task_id=None, task_kind=None, due_at=None)
+
+    message = render(row, public_url=PUBLIC_URL)
+
+    assert row.case_reference in message.title
+    assert row.case_reference in message.body
+    assert f"{PUBLIC_URL}/api/v1/cases/{row.case_id}" in message.body
+
+
+@pytest.mark.parametrize("kind", sorted(MESSAGE_KINDS))
+def test_messages_carry_no_personal_data_or_internal_ids(kind: str) -> None:
+    # Fixed ids, so that a random one cannot happen to contain "BD" or "2007".
+    row = a_notification(
+        kind=kind,
+        case_reference="HW-AC12-EF34",
+        case_id=uuid.UUID("0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"),
+    )
+
+    text = text_of(row)
+
+    for value in (GIVEN_NAME, FAMILY_NAME, BIRTH_DATE.isoformat(), "2007", NATIONALITY):
+        assert value not in text
+    for internal in (row.dedupe_key, str(row.agency_id), str(row.task_id)):
+        assert internal not in text
+
+
+def test_the_outbox_row_has_no_field_for_personal_data() -> None:
+    # Messages are safe because the row cannot hold a name, a reason or a note; adding
+    # such a field must be a deliberate change to this list.
+    assert set(Notification.model_fields) == {
+        "id",
+        "dedupe_key",
+        "case_id",
+        "case_reference",
+        "agency_id",
+        "task_id",
+        "kind",
+        "task_kind",
+        "due_at",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "claimed_until",
+        "delivered_targets",
+        "created_at",
+        "sent_at",
+    }
+
+
+def test_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="case_reopened"):
+        render(a_notification(kind="case_reopened"), public_url=PUBLIC_URL)
+
+
+def test_task_assigned_without_a_known_task_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="task kind"):
+        render(a_notification(task_kind="bake_cake"), public_url=PUBLIC_URL)
+    with pytest.raises(ValueError, match="task kind"):
+        render(a_notification(task_kind=None), public_url=PUBLIC_URL)
