@@ -40,7 +40,9 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
             session.rollback()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Function scope: the transaction ends when the route returns, before the response and its
+# background tasks (which open their own sessions; on SQLite they would wait for this one).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_current_user(

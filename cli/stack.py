@@ -72,6 +72,9 @@ class Stack:
         if not self.external_prefect:
             env["PREFECT_SERVER_API_HOST"] = "127.0.0.1"
             env["PREFECT_SERVER_API_PORT"] = str(self.settings.prefect_port)
+            # A sweep that dies with its runner frees its concurrency slot after this long
+            # instead of the default 300 s (the minimum Prefect accepts is 30 s).
+            env["PREFECT_SERVER_CONCURRENCY_INITIAL_DEPLOYMENT_LEASE_DURATION"] = "30"
             env["PREFECT_API_DATABASE_CONNECTION_URL"] = (
                 f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}"
             )
@@ -79,39 +82,57 @@ class Stack:
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = self.child_env()
         try:
             if not self.external_prefect:
-                self._spawn("prefect-server", ["-m", "prefect", "server", "start"], env)
-                self._wait("Prefect server", lambda: _http_ok(f"{self.prefect_api_url}/health"), 90)
-            self._spawn("runner", ["-m", "flows.serve"], env)
-            self._wait("runner", self._deployments_registered, 90)
-            self._spawn(
-                "api",
-                [
-                    "-m",
-                    "uvicorn",
-                    "api.app:create_app",
-                    "--factory",
-                    "--host",
-                    self.settings.api_host,
-                    "--port",
-                    str(self.settings.api_port),
-                    "--no-access-log",
-                ],
-                env,
-            )
-            self._wait("API", lambda: _http_ok(f"{self.api_url}/api/v1/health"), 60)
+                self.start_prefect_server()
+            self.start_runner()
+            self.start_api()
         except BaseException:
             self.stop()
             raise
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+    def start_prefect_server(self) -> None:
+        self._spawn("prefect-server", ["-m", "prefect", "server", "start"])
+        self._wait("Prefect server", lambda: _http_ok(f"{self.prefect_api_url}/health"), 90)
+
+    def start_runner(self) -> None:
+        self._spawn("runner", ["-m", "flows.serve"])
+        self._wait("runner", self._deployments_registered, 90)
+
+    def start_api(self) -> None:
+        self._spawn(
+            "api",
+            [
+                "-m",
+                "uvicorn",
+                "api.app:create_app",
+                "--factory",
+                "--host",
+                self.settings.api_host,
+                "--port",
+                str(self.settings.api_port),
+                "--no-access-log",
+            ],
+        )
+        self._wait("API", lambda: _http_ok(f"{self.api_url}/api/v1/health"), 60)
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def kill(self, name: str) -> None:
+        """Kill one service abruptly (SIGKILL), as a crash would."""
+        service = self.service(name)
+        os.killpg(service.process.pid, signal.SIGKILL)
+        service.process.wait(10)
+        self.services.remove(service)
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{name}.log"
         with log.open("ab") as handle:
             process = subprocess.Popen(
                 [sys.executable, *args],
-                env=env,
+                env=self.child_env(),
                 stdout=handle,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

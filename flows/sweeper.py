@@ -14,7 +14,7 @@ from core.clock import utcnow
 from core.db import session_scope
 from core.settings import get_settings
 from domain.progress import advance_case, cases_awaiting_follow_up, cases_needing_wake
-from flows.control import WAKE_GRACE, WakeResult, wake_case
+from flows.control import WAKE_GRACE, wake_case
 from flows.delivery import deliver_notifications
 
 
@@ -61,6 +61,3 @@ def sweeper() -> dict[str, int]:
         woken,
     )
     return {"notifications": sent, **woken, "follow_up_endings": follow_ups_ended}
-
-
-__all__ = ["WakeResult", "sweeper"]

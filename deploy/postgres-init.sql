@@ -1,0 +1,2 @@
+-- Prefect keeps its own database next to Homeward's.
+CREATE DATABASE prefect OWNER homeward;

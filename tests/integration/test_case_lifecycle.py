@@ -1,0 +1,161 @@
+"""Whole cases driven over HTTP through the real Prefect server, runner and API."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.conftest import Live, eventually
+
+pytestmark = pytest.mark.stack
+
+GIVEN_NAME = "Nasrin"
+FAMILY_NAME = "Akhter-Testcase"
+
+
+def launch(live: Live, **survivor: Any) -> dict[str, Any]:
+    body = {
+        "survivor": {
+            "given_name": GIVEN_NAME,
+            "family_name": FAMILY_NAME,
+            "sex": "female",
+            "birth_date": "1999-04-12",
+            "nationality": "BD",
+            "languages": ["bn"],
+            **survivor,
+        },
+        "current_country": "IN",
+        "trafficking_status": "actual",
+        "consent": {"repatriation": True, "data_sharing": True, "follow_up": True},
+    }
+    response = live.post("coordinator", "/cases", body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def flow_run(live: Live, flow_run_id: str) -> dict[str, Any]:
+    response = httpx.get(f"{live.stack.prefect_api_url}/flow_runs/{flow_run_id}", timeout=10)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def wait_suspended(live: Live, case_id: str) -> dict[str, Any]:
+    case = live.wait_case(case_id, lambda c: c["flow_run_id"] is not None, "a flow run")
+    run: dict[str, Any] = {}
+
+    def suspended() -> bool:
+        run.update(flow_run(live, case["flow_run_id"]))
+        return run["state"]["name"] == "Suspended"
+
+    eventually(suspended, 60, "the flow run to suspend")
+    return run
+
+
+def messages_for(live: Live, agency: str, reference: str) -> list[dict[str, Any]]:
+    return [m for m in live.sink.messages(agency) if reference in str(m["body"]) + str(m["title"])]
+
+
+def plan(live: Live, shelter: str = "shelter") -> dict[str, Any]:
+    return {
+        "travel_date": (date.today() + timedelta(days=3)).isoformat(),
+        "mode": "road",
+        "crossing_point": "Petrapole-Benapole",
+        "escort_agency_id": live.agencies["escort"],
+        "receiving_shelter_id": live.agencies[shelter],
+    }
+
+
+APPROVED = {
+    "decision": "approved",
+    "travel_document_number": "TP-0001",
+    "travel_document_expires_on": (date.today() + timedelta(days=365)).isoformat(),
+}
+
+
+def test_happy_path_reaches_closed_and_notifies_each_agency(live: Live) -> None:
+    case = launch(live)
+    case_id, reference = case["id"], case["reference"]
+
+    run = wait_suspended(live, case_id)
+    assert run["name"] == reference
+    assert run["parameters"] == {"case_id": case_id}
+
+    live.complete("consul", case_id, "verify_nationality", APPROVED)
+    live.complete("coordinator", case_id, "plan_transport", plan(live))
+    live.complete("shelter", case_id, "accept_placement", {"decision": "accepted"})
+    departed = datetime.now(UTC) - timedelta(hours=2)
+    live.complete("escort", case_id, "confirm_departure", {"departed_at": departed.isoformat()})
+    live.complete(
+        "shelter",
+        case_id,
+        "confirm_handover",
+        {"received_at": (departed + timedelta(hours=1)).isoformat()},
+    )
+    for _ in range(2):  # follow-up offsets 0,0: both open at handover
+        live.complete("shelter", case_id, "record_follow_up", {"outcome": "reintegrating"})
+
+    closed = live.wait_case(case_id, lambda c: c["status"] == "closed", "the case to close")
+    assert closed["stage"] == "closed"
+    eventually(
+        lambda: flow_run(live, closed["flow_run_id"])["state"]["type"] == "COMPLETED",
+        60,
+        "the flow run to complete",
+    )
+
+    def kinds(agency: str) -> list[str]:
+        return sorted(m["title"] for m in messages_for(live, agency, reference))
+
+    eventually(lambda: len(kinds("coordinator")) >= 3, 30, "the coordinator's messages")
+    assert len(kinds("consul")) == 1 and "Verify nationality" in kinds("consul")[0]
+    assert len(kinds("escort")) == 1
+    assert len(kinds("shelter")) == 4  # placement, handover, two follow-ups
+    assert kinds("shelter2") == []
+    everything = str(live.sink.messages())
+    assert GIVEN_NAME not in everything and FAMILY_NAME not in everything
+    assert "1999" not in everything
+
+
+def test_rejected_verification_stops_the_case(live: Live) -> None:
+    case = launch(live)
+    case_id, reference = case["id"], case["reference"]
+    live.complete(
+        "consul",
+        case_id,
+        "verify_nationality",
+        {"decision": "rejected", "reason": "not a national"},
+    )
+    rejected = live.wait_case(case_id, lambda c: c["status"] == "rejected", "rejection")
+    assert rejected["stage"] == "consular_verification"
+    eventually(
+        lambda: len(messages_for(live, "coordinator", reference)) == 1,
+        30,
+        "the coordinator to hear of the rejection",
+    )
+    assert "not a national" not in str(live.sink.messages())
+    for who in ("coordinator", "escort", "shelter"):
+        assert [t for t in live.get(who, "/tasks", status="open") if t["case_id"] == case_id] == []
+    eventually(
+        lambda: flow_run(live, rejected["flow_run_id"])["state"]["type"] == "COMPLETED",
+        60,
+        "the flow run to complete",
+    )
+
+
+def test_declined_placement_goes_back_to_planning(live: Live) -> None:
+    case = launch(live)
+    case_id, reference = case["id"], case["reference"]
+    live.complete("consul", case_id, "verify_nationality", APPROVED)
+    live.complete("coordinator", case_id, "plan_transport", plan(live))
+    live.complete(
+        "shelter", case_id, "accept_placement", {"decision": "declined", "reason": "no capacity"}
+    )
+    replan = live.open_task("coordinator", case_id, "plan_transport")
+    assert replan["round"] == 2
+    live.complete("coordinator", case_id, "plan_transport", plan(live, shelter="shelter2"))
+    placement = live.open_task("shelter2", case_id, "accept_placement")
+    assert placement["round"] == 2
+    titles = [m["title"] for m in messages_for(live, "coordinator", reference)]
+    assert any("declined" in t.lower() for t in titles), titles
