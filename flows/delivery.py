@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from notifications.outbox import deliver, due_notification_ids
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import wait
@@ -12,6 +11,7 @@ from prefect.futures import wait
 from core.clock import utcnow
 from core.db import session_scope
 from core.settings import get_settings
+from notifications.outbox import deliver, due_notification_ids
 
 
 @task(retries=2, retry_delay_seconds=[2, 5], cache_policy=NO_CACHE)
