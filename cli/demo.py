@@ -157,7 +157,9 @@ class ConsoleInbox:
         return f"json://127.0.0.1:{self.server.server_address[1]}"
 
     def receive(self, slug: str, message: dict[str, object]) -> None:
-        line = f"[inbox: {slug}] {message.get('title', '')} | {message.get('body', '')}"
+        # Apprise's json:// puts the text under "message".
+        body = str(message.get("message", message.get("body", ""))).replace("\n", " / ")
+        line = f"[inbox: {slug}] {message.get('title', '')} | {body}"
         print(line, flush=True)
         with self.log_path.open("a", encoding="utf-8") as handle:
             handle.write(line.replace("\n", " ") + "\n")

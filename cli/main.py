@@ -144,7 +144,8 @@ def up(
         _print_logins(settings, logins)
         typer.echo("\nNotifications to the demo agencies are printed below as they arrive.")
     typer.echo("Press Ctrl-C to stop.")
-    signal.signal(signal.SIGTERM, _interrupt)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         while (dead := stack.failed()) is None:
             time.sleep(0.5)
