@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import Live, eventually
+from tests.support.live import Live, eventually
 
 pytestmark = pytest.mark.stack
 
@@ -116,6 +116,9 @@ def test_happy_path_reaches_closed_and_notifies_each_agency(live: Live) -> None:
     everything = str(live.sink.messages())
     assert GIVEN_NAME not in everything and FAMILY_NAME not in everything
     assert "1999" not in everything
+    for log in (live.settings.data_dir / "logs").iterdir():
+        text = log.read_text(errors="replace")
+        assert GIVEN_NAME not in text and FAMILY_NAME not in text, log.name
 
 
 def test_rejected_verification_stops_the_case(live: Live) -> None:

@@ -13,7 +13,6 @@ from core.clock import utcnow
 from core.db import session_scope
 from domain.tasks import complete_task
 from models import User
-from tests.integration.conftest import Live, eventually
 from tests.integration.test_case_lifecycle import (
     APPROVED,
     flow_run,
@@ -21,6 +20,7 @@ from tests.integration.test_case_lifecycle import (
     messages_for,
     wait_suspended,
 )
+from tests.support.live import Live, eventually
 
 pytestmark = pytest.mark.stack
 

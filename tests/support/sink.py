@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 class Received:
     path: str
     payload: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
 
 class Sink:
@@ -112,6 +113,15 @@ class Sink:
         with self._lock:
             return [
                 dict(r.payload) for r in self._received if name is None or r.path == _path(name)
+            ]
+
+    def arrivals(self, name: str | None = None) -> list[tuple[float, dict[str, Any]]]:
+        """(time.monotonic() at arrival, payload) pairs, oldest first."""
+        with self._lock:
+            return [
+                (r.at, dict(r.payload))
+                for r in self._received
+                if name is None or r.path == _path(name)
             ]
 
     def count(self, name: str | None = None) -> int:
