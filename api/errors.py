@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import HomewardError
+from core.errors import HomewardError, describe_validation_errors
 
 logger = logging.getLogger("homeward.api")
 
@@ -35,16 +35,6 @@ def error_response(
     return JSONResponse({"error": kind, "detail": detail}, status_code=status, headers=headers)
 
 
-def _validation_detail(error: RequestValidationError) -> str:
-    """Field path and message for each problem; the submitted values are never echoed."""
-    parts = []
-    for item in error.errors():
-        loc = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path", "form")]
-        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
-        parts.append(f"{'.'.join(loc)}: {message}" if loc else message)
-    return "; ".join(parts) or "the request is not valid"
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HomewardError)
     async def _domain(_: Request, exc: HomewardError) -> JSONResponse:
@@ -53,7 +43,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "ValidationError", _validation_detail(exc))
+        return error_response(422, "ValidationError", describe_validation_errors(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

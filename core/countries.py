@@ -13,7 +13,8 @@ _CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 def _known_country(value: str) -> str:
     code = value.strip().upper()
     if code not in _CODES:
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. IN, BD, NP)")
+        # The value is not repeated: a mistyped field may hold personal data.
+        raise ValueError("not an ISO 3166-1 alpha-2 country code (e.g. IN, BD, NP)")
     return code
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 
 class HomewardError(Exception):
     status_code = 400
@@ -37,3 +40,26 @@ class Invalid(HomewardError):
 class Unauthorized(HomewardError):
     status_code = 401
     kind = "Unauthorized"
+
+
+# Where the request's parts are named in a location, they add nothing for the reader.
+_LOCATION_NOISE = frozenset({"body", "query", "path", "form", "header"})
+
+
+def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
+    """Field path and message for each problem, never the submitted value: a field typed
+    into the wrong place may hold a survivor's personal data."""
+    parts = []
+    for error in errors:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in _LOCATION_NOISE)
+        parts.append(f"{where}: {_message(error)}" if where else _message(error))
+    return "; ".join(parts) or "the request is not valid"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    context = error.get("ctx") or {}
+    if error.get("type") == "union_tag_invalid":
+        # pydantic's own text quotes the submitted tag.
+        field = str(context.get("discriminator", "value")).strip("'")
+        return f"{field} must be one of {context.get('expected_tags', 'the documented values')}"
+    return str(error.get("msg", "invalid value")).removeprefix("Value error, ")

@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from core.clock import age_on
@@ -49,9 +49,21 @@ _PARTY_VIEW = {
 _VIEW_RANK = [View.none, View.travel, View.handover, View.identity, View.full]
 
 
+# An agency that declined its part (a shelter refusing a placement) no longer takes part.
+_WITHDRAWN_OUTCOMES = ("declined",)
+
+
+def _takes_part(agency_id: uuid.UUID) -> ColumnElement[bool]:
+    """SQL condition on Task: a task through which the agency takes part in its case."""
+    return and_(
+        col(Task.agency_id) == agency_id,
+        or_(col(Task.outcome).is_(None), col(Task.outcome).not_in(_WITHDRAWN_OUTCOMES)),
+    )
+
+
 def case_visible_to(agency_id: uuid.UUID) -> ColumnElement[bool]:
-    """SQL condition: the agency coordinates the case or holds one of its tasks."""
-    holds_task = select(Task.case_id).where(Task.agency_id == agency_id)
+    """SQL condition on Case: the agency coordinates the case or takes part through a task."""
+    holds_task = select(Task.case_id).where(_takes_part(agency_id))
     return or_(col(Case.coordinator_agency_id) == agency_id, col(Case.id).in_(holds_task))
 
 
@@ -61,7 +73,7 @@ def view_for(session: Session, case: Case, user: User) -> View:
     if case.coordinator_agency_id == user.agency_id:
         return View.full
     kinds = session.exec(
-        select(Task.kind).where(Task.case_id == case.id, Task.agency_id == user.agency_id)
+        select(Task.kind).where(Task.case_id == case.id, _takes_part(user.agency_id))
     ).all()
     views = {_PARTY_VIEW[TASKS[TaskKind(k)].party] for k in kinds}
     return max(views, key=_VIEW_RANK.index, default=View.none)

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, Forbidden, Invalid, NotFound, describe_validation_errors
 from domain import payloads
 from domain.access import COMPLETERS
 from domain.events import record_event
@@ -47,16 +47,6 @@ def get_task_for(session: Session, *, user: User, task_id: uuid.UUID) -> tuple[T
     return row[0], row[1]
 
 
-def validation_message(error: ValidationError) -> str:
-    """A person-readable summary of a payload error that never echoes the input."""
-    parts = []
-    for item in error.errors(include_input=False, include_url=False):
-        where = ".".join(str(p) for p in item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
-
-
 def complete_task(
     session: Session, *, user: User, task_id: uuid.UUID, body: dict[str, Any], now: datetime
 ) -> tuple[Task, Case]:
@@ -71,7 +61,7 @@ def complete_task(
     try:
         payload = TASKS[TaskKind(task.kind)].payload.validate_python(body)
     except ValidationError as error:
-        raise Invalid(validation_message(error)) from None
+        raise Invalid(describe_validation_errors(error.errors(include_input=False))) from None
     _check_and_apply(session, case, payload, now)
     outcome = outcome_of(TaskKind(task.kind), payload)
     # Guarded update: of two concurrent completions, exactly one changes the row.
