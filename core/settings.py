@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     sweep_seconds: int = Field(default=60, ge=1)
     # Flow runs one runner executes at once; each is a process of ~70 MB while it runs.
     runner_limit: int = Field(default=8, ge=1)
+    # A flow run RUNNING this long has lost its process and is replaced when its case wakes.
+    stuck_run_seconds: int = Field(default=300, ge=10)
     jwt_secret: SecretStr | None = None
     token_minutes: int = Field(default=8 * 60, ge=1)
     # How long a claimed outbox row stays claimed before another sender may retry it.

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.responses import SetStateStatus
 from prefect.exceptions import ObjectNotFound
+from prefect.states import Crashed
 
 from core.clock import utcnow
 from core.db import session_scope
@@ -87,10 +88,28 @@ def _wake(settings: Settings, client: SyncPrefectClient, run: _CaseRun) -> WakeR
             return WakeResult.resumed
         logger.warning("resume of %s refused: %s", run.reference, response.details)
         return WakeResult.failed
+    # A pass over a case takes seconds; a run RUNNING for much longer lost its process (a
+    # runner killed mid-pass leaves it so: self-hosted Prefect detects no zombies unless
+    # an automation is set up for it).
+    stuck_after = timedelta(seconds=settings.stuck_run_seconds)
+    if (
+        state is not None
+        and state.type == StateType.RUNNING
+        and _since(state.timestamp) > stuck_after
+    ):
+        logger.warning("flow run of case %s is stuck in RUNNING; replacing it", run.reference)
+        client.set_flow_run_state(
+            run.flow_run_id, Crashed(message="Homeward: no progress; replaced"), force=True
+        )
+        state = None
     if state is None or state.type in _DEAD:
         _start(settings, client, run, idempotency_key=f"case-{run.id}-after-{run.flow_run_id}")
         return WakeResult.restarted
     return WakeResult.busy
+
+
+def _since(moment: datetime) -> timedelta:
+    return utcnow() - moment
 
 
 def _start(

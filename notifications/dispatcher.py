@@ -27,6 +27,17 @@ _USERINFO_RE = re.compile(r"[^\s/@:]+:[^\s/@]*@")
 _URL_SEPARATORS = re.compile(r"[/:@?&=#,;\s]+")
 
 
+class _WarningsOnly(logging.Filter):
+    """Apprise logs whole target URLs, tokens included, at DEBUG and TRACE; whatever level
+    an operator sets, those records never leave the process."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+logging.getLogger("apprise").addFilter(_WarningsOnly())
+
+
 @dataclass(frozen=True)
 class Delivery:
     """Which targets took the message (by fingerprint) and why the others did not."""

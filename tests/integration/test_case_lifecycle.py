@@ -76,6 +76,14 @@ APPROVED = {
 
 
 def test_happy_path_reaches_closed_and_notifies_each_agency(live: Live) -> None:
+    walk_to_closed(live)
+
+
+def test_happy_path_with_homeward_data_on_postgresql(live_on_postgres: Live) -> None:
+    walk_to_closed(live_on_postgres)
+
+
+def walk_to_closed(live: Live) -> None:
     case = launch(live)
     case_id, reference = case["id"], case["reference"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 
@@ -124,3 +125,25 @@ def test_case_without_consulate_waits_until_one_is_registered(live: Live) -> Non
         30,
         "the new consulate's notification",
     )
+
+
+def test_run_left_running_by_a_dead_process_is_replaced(live: Live) -> None:
+    case = launch(live)
+    case_id = case["id"]
+    run = wait_suspended(live, case_id)
+    # What a runner killed mid-pass leaves behind: RUNNING, with no process behind it.
+    response = httpx.post(
+        f"{live.stack.prefect_api_url}/flow_runs/{run['id']}/set_state",
+        json={"state": {"type": "RUNNING", "name": "Running"}, "force": True},
+        timeout=10,
+    )
+    assert response.status_code in (200, 201), response.text
+    task = live.open_task("consul", case_id, "verify_nationality")
+    assert live.post("consul", f"/tasks/{task['id']}/complete", APPROVED).status_code == 200
+    time.sleep(5)
+    # Within the stuck threshold (30 s in this stack) the run is trusted to finish...
+    assert live.case("coordinator", case_id)["flow_run_id"] == run["id"]
+    # ...then the sweeper replaces it and the decision moves the case on.
+    live.open_task("coordinator", case_id, "plan_transport", timeout=120)
+    assert live.case("coordinator", case_id)["flow_run_id"] != run["id"]
+    assert flow_run(live, run["id"])["state"]["type"] == "CRASHED"

@@ -112,3 +112,12 @@ def test_scrub_hides_tokens_credentials_and_urls() -> None:
     for leak in ("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "123456789", "https://", "hunter2"):
         assert leak not in scrubbed
     assert scrubbed.startswith("Failed for")
+
+
+def test_apprise_debug_records_with_urls_are_dropped(
+    sink: Sink, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = sink.url_for("debug-leak").replace("json://", "json://user:s3cr3t-token@")
+    with caplog.at_level(1, logger="apprise"):  # as low as an operator could set it
+        send([url], Message(title="t", body="b"), timeout_seconds=2)
+    assert "s3cr3t-token" not in caplog.text

@@ -119,6 +119,7 @@ def running_stack(data_dir: Path, **overrides: str) -> Iterator[Live]:
         "HOMEWARD_PREFECT_PORT": str(free_port()),
         "HOMEWARD_FOLLOW_UP_DAYS": "0,0",
         "HOMEWARD_SWEEP_SECONDS": "5",
+        "HOMEWARD_STUCK_RUN_SECONDS": "30",
         "HOMEWARD_JWT_SECRET": secrets.token_urlsafe(40),
         **overrides,
     }
