@@ -36,12 +36,20 @@ class Stack:
     settings: Settings
     prefect_api_url: str
     external_prefect: bool
+    # The environment the stack was configured from; children started later (a restarted
+    # runner) get this one, not whatever the parent's environment has become since.
+    base_env: dict[str, str]
     services: list[Service] = field(default_factory=list)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Stack:
         external = os.environ.get("PREFECT_API_URL")
-        return cls(settings, external or settings.local_prefect_api_url, external is not None)
+        return cls(
+            settings,
+            external or settings.local_prefect_api_url,
+            external is not None,
+            dict(os.environ),
+        )
 
     @property
     def log_dir(self) -> Path:
@@ -56,7 +64,7 @@ class Stack:
         return self.prefect_api_url.removesuffix("/api")
 
     def child_env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = dict(self.base_env)
         prefect_home = (self.settings.data_dir / "prefect").resolve()
         env.update(
             {

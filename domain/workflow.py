@@ -7,7 +7,7 @@ again until the answer is to wait for a person or that the case has ended.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -307,11 +307,3 @@ def _follow_up(facts: CaseFacts, now: datetime) -> Step:
 
 def _follow_ups(facts: CaseFacts) -> list[TaskFact]:
     return [t for t in facts.tasks if t.kind == TaskKind.record_follow_up]
-
-
-@dataclass(frozen=True)
-class Progress:
-    """The steps applied in one pass, and where the pass stopped."""
-
-    applied: list[Step] = field(default_factory=list)
-    stopped_at: Step = _WAITING

@@ -16,7 +16,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         yield stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_on_postgres(
     tmp_path_factory: pytest.TempPathFactory, postgres_server_url: str
 ) -> Iterator[Live]:

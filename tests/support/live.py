@@ -123,12 +123,21 @@ def running_stack(data_dir: Path, **overrides: str) -> Iterator[Live]:
         "HOMEWARD_JWT_SECRET": secrets.token_urlsafe(40),
         **overrides,
     }
+    # The stack reads its configuration from the environment, as `homeward up` does; it is
+    # restored at once so that nothing later in the test session inherits this stack's.
     saved = {key: os.environ.get(key) for key in [*env, "PREFECT_API_URL"]}
     os.environ.update(env)
     os.environ.pop("PREFECT_API_URL", None)
-    settings = Settings()
+    try:
+        settings = Settings()
+        stack = Stack.for_settings(settings)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     upgrade(settings.resolved_database_url)
-    stack = Stack.for_settings(settings)
     with Sink() as sink:
         try:
             stack.start()
@@ -138,11 +147,6 @@ def running_stack(data_dir: Path, **overrides: str) -> Iterator[Live]:
                 yield live
         finally:
             stack.stop()
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
 
 def _seed(live: Live) -> None:
