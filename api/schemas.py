@@ -73,6 +73,7 @@ class TravelPlan(Public):
     crossing_point: str | None
     escort_agency_id: uuid.UUID | None
     receiving_shelter_id: uuid.UUID | None
+    follow_up_agency_id: uuid.UUID | None
 
 
 class CaseSummary(Public):
@@ -133,6 +134,7 @@ class CasePublic(CaseSummary):
                     crossing_point=case.crossing_point,
                     escort_agency_id=case.escort_agency_id,
                     receiving_shelter_id=case.shelter_agency_id,
+                    follow_up_agency_id=case.follow_up_agency_id,
                 )
                 if sees_travel
                 else None

@@ -44,6 +44,7 @@ _PARTY_VIEW = {
     Party.shelter: View.handover,
     Party.escort: View.travel,
     Party.coordinator: View.full,
+    Party.follow_up: View.handover,
 }
 # When an agency plays more than one part, it sees the widest view among them.
 _VIEW_RANK = [View.none, View.travel, View.handover, View.identity, View.full]

@@ -45,6 +45,8 @@ class TransportPlan(Payload):
     ]
     escort_agency_id: uuid.UUID
     receiving_shelter_id: uuid.UUID
+    # A home-country NGO to record the follow-ups; the receiving shelter does them if absent.
+    follow_up_agency_id: uuid.UUID | None = None
 
 
 class PlacementAccepted(Payload):

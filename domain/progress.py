@@ -108,6 +108,7 @@ def _agency_for(case: Case, party: Party) -> uuid.UUID:
         Party.consulate: case.consulate_agency_id,
         Party.escort: case.escort_agency_id,
         Party.shelter: case.shelter_agency_id,
+        Party.follow_up: case.follow_up_agency_id or case.shelter_agency_id,
     }[party]
     if agency is None:
         raise RuntimeError(f"case {case.reference} has no {party} to assign a task to")

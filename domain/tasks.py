@@ -113,14 +113,24 @@ def _check_and_apply(session: Session, case: Case, payload: Any, now: datetime) 
             _require_agency(
                 session, payload.escort_agency_id, AgencyKind.escort, "escort_agency_id"
             )
-            _require_agency(
+            shelter = _require_agency(
                 session, payload.receiving_shelter_id, AgencyKind.shelter, "receiving_shelter_id"
             )
+            if payload.follow_up_agency_id is not None:
+                ngo = _require_agency(
+                    session, payload.follow_up_agency_id, AgencyKind.ngo, "follow_up_agency_id"
+                )
+                if ngo.country != shelter.country:
+                    raise Invalid(
+                        "follow_up_agency_id: the follow-up NGO must work in the home country, "
+                        f"where the receiving shelter is ({shelter.country})"
+                    )
             case.travel_date = payload.travel_date
             case.travel_mode = payload.mode
             case.crossing_point = payload.crossing_point
             case.escort_agency_id = payload.escort_agency_id
             case.shelter_agency_id = payload.receiving_shelter_id
+            case.follow_up_agency_id = payload.follow_up_agency_id
         case payloads.Departure():
             if payload.departed_at > now + timedelta(minutes=10):
                 raise Invalid("departed_at: the departure time is in the future")
@@ -133,7 +143,8 @@ def _check_and_apply(session: Session, case: Case, payload: Any, now: datetime) 
             case.handed_over_at = payload.received_at
 
 
-def _require_agency(session: Session, agency_id: uuid.UUID, kind: AgencyKind, field: str) -> None:
+def _require_agency(session: Session, agency_id: uuid.UUID, kind: AgencyKind, field: str) -> Agency:
     agency = session.get(Agency, agency_id)
     if agency is None or agency.kind != kind:
         raise Invalid(f"{field}: {agency_id} is not a registered {kind} agency")
+    return agency

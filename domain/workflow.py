@@ -25,6 +25,7 @@ class Party(StrEnum):
     consulate = "consulate"
     escort = "escort"
     shelter = "shelter"
+    follow_up = "follow_up"  # a named home-country NGO, else the receiving shelter
 
 
 class Notice(StrEnum):
@@ -80,7 +81,7 @@ TASKS: dict[TaskKind, TaskSpec] = {
         TaskSpec(
             TaskKind.record_follow_up,
             Stage.reintegration_followup,
-            Party.shelter,
+            Party.follow_up,
             TypeAdapter(payloads.FollowUp),
         ),
     )

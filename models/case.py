@@ -45,6 +45,8 @@ class Case(SQLModel, table=True):
     consulate_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agency.id")
     escort_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agency.id")
     shelter_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agency.id")
+    # A home-country NGO named to do the follow-ups; the receiving shelter when None.
+    follow_up_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agency.id")
     travel_date: date | None = None
     travel_mode: TravelMode | None = Field(default=None, sa_type=EnumText)
     crossing_point: str | None = Field(default=None, max_length=200)

@@ -31,6 +31,16 @@ COMPLETION_EXAMPLES = {
             "receiving_shelter_id": "00000000-0000-0000-0000-000000000000",
         }
     },
+    "plan_transport (follow-ups by a home-country NGO)": {
+        "value": {
+            "travel_date": "2027-01-15",
+            "mode": "road",
+            "crossing_point": "Petrapole-Benapole",
+            "escort_agency_id": "00000000-0000-0000-0000-000000000000",
+            "receiving_shelter_id": "00000000-0000-0000-0000-000000000000",
+            "follow_up_agency_id": "00000000-0000-0000-0000-000000000000",
+        }
+    },
     "accept_placement": {"value": {"decision": "accepted"}},
     "accept_placement (declined)": {"value": {"decision": "declined", "reason": "no capacity"}},
     "confirm_departure": {"value": {"departed_at": "2027-01-15T06:30:00+05:30"}},

@@ -585,7 +585,7 @@ PARTIES = {
     A: Party.shelter,
     D: Party.escort,
     H: Party.shelter,
-    F: Party.shelter,
+    F: Party.follow_up,
 }
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 03:52:26.648510
+Create Date: 2026-11-29 04:48:09.205389
 """
 
 from collections.abc import Sequence
@@ -92,6 +92,7 @@ def upgrade() -> None:
         sa.Column("consulate_agency_id", sa.Uuid(), nullable=True),
         sa.Column("escort_agency_id", sa.Uuid(), nullable=True),
         sa.Column("shelter_agency_id", sa.Uuid(), nullable=True),
+        sa.Column("follow_up_agency_id", sa.Uuid(), nullable=True),
         sa.Column("travel_date", sa.Date(), nullable=True),
         sa.Column("travel_mode", sa.String(length=40), nullable=True),
         sa.Column("crossing_point", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
@@ -121,6 +122,10 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["escort_agency_id"],
+            ["agency.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["follow_up_agency_id"],
             ["agency.id"],
         ),
         sa.ForeignKeyConstraint(
