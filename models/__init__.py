@@ -1,9 +1,10 @@
 """SQLModel tables and enums."""
 
 from models.agency import Agency, User
+from models.audit import AuditEntry
 from models.case import Case, Survivor
 from models.event import Event
 from models.notification import Notification
 from models.task import Task
 
-__all__ = ["Agency", "Case", "Event", "Notification", "Survivor", "Task", "User"]
+__all__ = ["Agency", "AuditEntry", "Case", "Event", "Notification", "Survivor", "Task", "User"]

@@ -1,0 +1,84 @@
+"""Writing and reading the audit log, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from models import AuditEntry, User
+
+
+class Action(StrEnum):
+    read_case = "read_case"
+    list_cases = "list_cases"
+    read_timeline = "read_timeline"
+    read_audit = "read_audit"
+    read_tasks = "read_tasks"
+    launch_case = "launch_case"
+    complete_task = "complete_task"
+    change_consent = "change_consent"
+    export = "export"
+    purge = "purge"
+    create_agency = "create_agency"
+    create_user = "create_user"
+    deactivate_user = "deactivate_user"
+    login_success = "login_success"
+    login_failure = "login_failure"
+
+
+def record_audit(
+    session: Session,
+    *,
+    action: Action,
+    at: datetime,
+    user: User | None = None,
+    username: str | None = None,
+    case_id: uuid.UUID | None = None,
+    address: str | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    """Append one audit entry. `detail` names what was touched, never personal values."""
+    entry = AuditEntry(
+        at=at,
+        user_id=user.id if user else None,
+        agency_id=user.agency_id if user else None,
+        username=user.username if user else username,
+        action=action,
+        case_id=case_id,
+        address=address,
+        detail=detail,
+    )
+    session.add(entry)
+    return entry
+
+
+def failed_logins_since(
+    session: Session, *, username: str, address: str | None, since: datetime
+) -> tuple[int, datetime | None]:
+    """Failed logins for this username or from this address since `since`, and the oldest."""
+    match = col(AuditEntry.username) == username
+    if address is not None:
+        match = or_(match, col(AuditEntry.address) == address)
+    count, oldest = session.exec(
+        select(func.count(), func.min(AuditEntry.at)).where(
+            AuditEntry.action == Action.login_failure, col(AuditEntry.at) >= since, match
+        )
+    ).one()
+    return int(count), oldest
+
+
+def audit_trail(session: Session, *, case_id: uuid.UUID) -> list[AuditEntry]:
+    return list(
+        session.exec(
+            select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(col(AuditEntry.at))
+        ).all()
+    )
+
+
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_FAILURES_ALLOWED = 5
