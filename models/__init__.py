@@ -3,8 +3,19 @@
 from models.agency import Agency, User
 from models.audit import AuditEntry
 from models.case import Case, Survivor
+from models.consent import ConsentRecord
 from models.event import Event
 from models.notification import Notification
 from models.task import Task
 
-__all__ = ["Agency", "AuditEntry", "Case", "Event", "Notification", "Survivor", "Task", "User"]
+__all__ = [
+    "Agency",
+    "AuditEntry",
+    "Case",
+    "ConsentRecord",
+    "Event",
+    "Notification",
+    "Survivor",
+    "Task",
+    "User",
+]

@@ -84,3 +84,9 @@ class NotificationStatus(StrEnum):
     pending = "pending"
     sent = "sent"
     failed = "failed"
+
+
+class ConsentPurpose(StrEnum):
+    repatriation = "repatriation"
+    data_sharing = "data_sharing"
+    follow_up = "follow_up"
