@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from core.clock import age_on
 from domain.workflow import TASKS, Party
 from models import Case, Survivor, Task, User
-from models.enums import Role, TaskKind
+from models.enums import CaseStatus, Role, TaskKind
 
 # Which roles may complete which task kinds.
 COMPLETERS: dict[TaskKind, frozenset[Role]] = {
@@ -63,9 +63,13 @@ def _takes_part(agency_id: uuid.UUID) -> ColumnElement[bool]:
 
 
 def case_visible_to(agency_id: uuid.UUID) -> ColumnElement[bool]:
-    """SQL condition on Case: the agency coordinates the case or takes part through a task."""
+    """SQL condition on Case: the agency coordinates the case, or takes part through a task
+    while the case is not halted (without consent nothing is shared)."""
     holds_task = select(Task.case_id).where(_takes_part(agency_id))
-    return or_(col(Case.coordinator_agency_id) == agency_id, col(Case.id).in_(holds_task))
+    return or_(
+        col(Case.coordinator_agency_id) == agency_id,
+        and_(col(Case.id).in_(holds_task), col(Case.status) != CaseStatus.halted),
+    )
 
 
 def view_for(session: Session, case: Case, user: User) -> View:

@@ -83,6 +83,7 @@ def _facts(session: Session, case: Case, follow_up_days: tuple[int, ...]) -> Cas
         consulate_available=consulate,
         handed_over_at=case.handed_over_at,
         follow_up_days=follow_up_days,
+        follow_up_consent=case.consent_follow_up,
     )
 
 

@@ -175,6 +175,7 @@ class CaseFacts:
     consulate_available: bool = False
     handed_over_at: datetime | None = None
     follow_up_days: tuple[int, ...] = (30, 90, 180, 365)
+    follow_up_consent: bool = True
 
     def task(self, kind: TaskKind, round_: int) -> TaskFact | None:
         return next((t for t in self.tasks if t.kind == kind and t.round == round_), None)
@@ -220,12 +221,16 @@ class Ended:
 Step = OpenTask | MoveTo | Finish | Wait | Ended
 
 NO_CONSULATE = "no_consulate"
+CONSENT_WITHDRAWN = "consent_withdrawn"
 
 _WAITING = Wait()
 
 
 def decide(facts: CaseFacts, now: datetime) -> Step:
     """The one next step for a case, given what has happened so far."""
+    if facts.status == CaseStatus.halted:
+        # Not an end: the case resumes where it stopped when consent is given again.
+        return Wait(blocked=CONSENT_WITHDRAWN)
     if facts.status != CaseStatus.open:
         return Ended(facts.status)
     match facts.stage:
@@ -279,8 +284,11 @@ def _transport(facts: CaseFacts) -> Step:
         return OpenTask(TaskKind.accept_placement, plan.round)
     if placement.status == TaskStatus.open:
         return _WAITING
-    if placement.status == TaskStatus.cancelled or placement.outcome == "declined":
+    if placement.outcome == "declined":
         return OpenTask(TaskKind.plan_transport, plan.round + 1, Notice.placement_declined)
+    if placement.status == TaskStatus.cancelled:
+        # Withdrawn (the case was halted): the plan is made afresh, nobody declined.
+        return OpenTask(TaskKind.plan_transport, plan.round + 1)
     departure = facts.task(TaskKind.confirm_departure, plan.round)
     if departure is None:
         return OpenTask(TaskKind.confirm_departure, plan.round)
@@ -292,16 +300,25 @@ def _transport(facts: CaseFacts) -> Step:
 
 
 def _follow_up(facts: CaseFacts, now: datetime) -> Step:
+    """Follow-ups fill the configured offsets in order. A cancelled one (the case was
+    halted) leaves its offset unfilled, so a new round reopens it on resumption."""
     if facts.handed_over_at is None:
         raise ValueError("a case in follow-up has a handover time")
-    for number, days in enumerate(facts.follow_up_days, start=1):
-        existing = facts.task(TaskKind.record_follow_up, number)
-        if existing is None:
-            opens_at = facts.handed_over_at + timedelta(days=days)
-            if now >= opens_at:
-                return OpenTask(TaskKind.record_follow_up, number)
-            return Wait(until=opens_at)
-    if any(t.status == TaskStatus.open for t in _follow_ups(facts)):
+    follow_ups = _follow_ups(facts)
+    pending = [t for t in follow_ups if t.status == TaskStatus.open]
+    if not facts.follow_up_consent:
+        if pending:
+            return _WAITING  # the service cancels them with the withdrawal
+        return Finish(CaseStatus.closed, Notice.case_closed, Stage.closed)
+    filled = len(pending) + sum(t.status == TaskStatus.done for t in follow_ups)
+    if filled < len(facts.follow_up_days):
+        opens_at = facts.handed_over_at + timedelta(days=facts.follow_up_days[filled])
+        if now >= opens_at:
+            return OpenTask(
+                TaskKind.record_follow_up, _next_round(facts.latest(TaskKind.record_follow_up))
+            )
+        return Wait(until=opens_at)
+    if pending:
         return _WAITING
     return Finish(CaseStatus.closed, Notice.case_closed, Stage.closed)
 

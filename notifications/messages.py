@@ -65,7 +65,11 @@ _NOTICES: dict[str, tuple[str, str]] = {
     "case_closed": ("case closed", "The case is closed."),
 }
 
-MESSAGE_KINDS = frozenset({"task_assigned", *_NOTICES})
+# To every agency whose open task was withdrawn because the case was halted: no reason, no
+# details, and no case link (the agency no longer sees the case).
+CASE_HALTED = "case_halted"
+
+MESSAGE_KINDS = frozenset({"task_assigned", CASE_HALTED, *_NOTICES})
 
 
 def format_due(due_at: datetime) -> str:
@@ -79,6 +83,14 @@ def render(notification: Notification, *, public_url: str) -> Message:
     reference = notification.case_reference
     if notification.kind == "task_assigned":
         return _task_assigned(notification, reference=reference, base=base)
+    if notification.kind == CASE_HALTED:
+        return Message(
+            title=f"{APP_NAME} {reference}: case halted",
+            body=(
+                f"Case {reference}: case halted. Your open task on it is withdrawn; "
+                f"no action is needed.\nYour open tasks: {base}/api/v1/tasks?status=open"
+            ),
+        )
     notice = _NOTICES.get(notification.kind)
     if notice is None:
         raise ValueError(f"no message text for notification kind {notification.kind!r}")

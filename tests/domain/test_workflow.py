@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from domain.workflow import (
+    CONSENT_WITHDRAWN,
     DEFAULT_DEADLINES,
     NO_CONSULATE,
     STAGE_ORDER,
@@ -358,7 +359,7 @@ ACCEPTED = done(A, "accepted")
         ((PLANNED,), OpenTask(A, 1)),
         ((PLANNED, open_(A)), Wait()),
         ((PLANNED, done(A, "declined")), OpenTask(P, 2, Notice.placement_declined)),
-        ((PLANNED, cancelled(A)), OpenTask(P, 2, Notice.placement_declined)),
+        ((PLANNED, cancelled(A)), OpenTask(P, 2)),
         ((PLANNED, ACCEPTED), OpenTask(D, 1)),
         ((PLANNED, ACCEPTED, open_(D)), Wait()),
         ((PLANNED, ACCEPTED, done(D, "departed")), MoveTo(Stage.shelter_handover)),
@@ -422,12 +423,19 @@ def test_handover_step(tasks: tuple[TaskFact, ...], expected: Step) -> None:
     assert decide(facts(Stage.shelter_handover, *tasks), NOW) == expected
 
 
-@pytest.mark.parametrize("status", [CaseStatus.closed, CaseStatus.rejected, CaseStatus.halted])
+@pytest.mark.parametrize("status", [CaseStatus.closed, CaseStatus.rejected])
 @pytest.mark.parametrize("stage", list(Stage))
 def test_case_that_is_not_open_has_ended(stage: Stage, status: CaseStatus) -> None:
     case = facts(stage, open_(V), status=status, consulate_available=False)
 
     assert decide(case, NOW) == Ended(status)
+
+
+@pytest.mark.parametrize("stage", list(Stage))
+def test_halted_case_waits_for_consent_instead_of_ending(stage: Stage) -> None:
+    case = facts(stage, cancelled(V), status=CaseStatus.halted, consulate_available=True)
+
+    assert decide(case, NOW) == Wait(blocked=CONSENT_WITHDRAWN)
 
 
 def test_open_case_sitting_in_closed_stage_is_finished_as_closed() -> None:
@@ -493,14 +501,23 @@ def test_follow_ups_are_counted_from_the_handover_not_from_now() -> None:
     assert decide(follow_up(done(F, "reintegrating")), much_later) == OpenTask(F, 2)
 
 
-def test_cancelled_follow_up_is_not_reopened_and_does_not_hold_the_case_open() -> None:
-    # Pins current behaviour: follow-up rounds are numbered by offset, so there is no
-    # "next round" for a cancelled one; nothing in Homeward cancels follow-ups today.
-    case = follow_up(cancelled(F), done(F, "reintegrating", 2))
+def test_cancelled_follow_up_is_reopened_as_a_new_round() -> None:
+    # A halt cancels the open follow-up; on resumption its offset is still unfilled.
+    day_90 = HANDOVER + timedelta(days=90)
 
-    assert decide(case, HANDOVER + timedelta(days=90)) == Finish(
-        CaseStatus.closed, Notice.case_closed, Stage.closed
-    )
+    assert decide(follow_up(cancelled(F)), day_90) == OpenTask(F, 2)
+    assert decide(follow_up(cancelled(F), done(F, "reintegrating", 2)), day_90) == OpenTask(F, 3)
+    closing = follow_up(cancelled(F), done(F, "reintegrating", 2), done(F, "at_risk", 3))
+    assert decide(closing, day_90) == Finish(CaseStatus.closed, Notice.case_closed, Stage.closed)
+
+
+def test_withdrawn_follow_up_consent_closes_the_case() -> None:
+    day_90 = HANDOVER + timedelta(days=90)
+    withdrawn = replace(follow_up(done(F, "reintegrating")), follow_up_consent=False)
+
+    assert decide(withdrawn, day_90) == Finish(CaseStatus.closed, Notice.case_closed, Stage.closed)
+    still_open = replace(follow_up(open_(F)), follow_up_consent=False)
+    assert decide(still_open, day_90) == Wait()
 
 
 # --- deadlines --------------------------------------------------------------------------
@@ -725,8 +742,8 @@ def _assert_properly_ended(case: CaseFacts, step: Ended, follow_up_days: tuple[i
         return
     assert case.stage == Stage.closed
     assert not open_tasks(case)
-    follow_ups = {t.round for t in case.tasks if t.kind == F}
-    assert follow_ups == set(range(1, len(follow_up_days) + 1))
+    done_follow_ups = [t for t in case.tasks if t.kind == F and t.status == TaskStatus.done]
+    assert len(done_follow_ups) == len(follow_up_days)
 
 
 def _settle(case: CaseFacts, now: datetime) -> tuple[CaseFacts, Step]:

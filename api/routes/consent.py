@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, BackgroundTasks, Request
+
+from api.deps import CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.schemas import Public
+from core.clock import utcnow
+from domain.consent import ConsentChange, change_consent
+from models.enums import CaseStatus, Stage
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+class CaseConsent(Public):
+    id: uuid.UUID
+    reference: str
+    stage: Stage
+    status: CaseStatus
+    consent: dict[str, bool]
+
+
+@router.post("/{case_id}/consent")
+def record_consent(
+    case_id: uuid.UUID,
+    change: ConsentChange,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    wake: WakerDep,
+    background: BackgroundTasks,
+) -> CaseConsent:
+    """Record the survivor's consent per purpose (coordinating NGO only).
+
+    Withdrawing consent to repatriation or to data sharing halts the case: open tasks are
+    withdrawn and their agencies told only that the case is halted. Giving it again resumes
+    the case where it stopped. Withdrawing consent to follow-up contact closes the case
+    instead of further follow-ups."""
+    address = request.client.host if request.client else None
+    case = change_consent(
+        session, user=user, case_id=case_id, change=change, now=utcnow(), address=address
+    )
+    session.commit()
+    background.add_task(wake, settings, case.id)
+    return CaseConsent(
+        id=case.id,
+        reference=case.reference,
+        stage=case.stage,
+        status=case.status,
+        consent={
+            "repatriation": case.consent_repatriation,
+            "data_sharing": case.consent_data_sharing,
+            "follow_up": case.consent_follow_up,
+        },
+    )

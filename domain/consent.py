@@ -1,0 +1,168 @@
+"""Consent per purpose: recording it, and halting or resuming the case it governs.
+
+Repatriation is voluntary. Without consent to repatriation or to data sharing nothing more
+is shared: the case halts, its open tasks are withdrawn, and the agencies that held them
+are told only that the case is halted. Consent given again resumes the case where it
+stopped. Withdrawing consent to follow-up contact ends the follow-ups and closes the case.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import model_validator
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from core.errors import Conflict, Forbidden
+from domain.access import View, view_for
+from domain.audit import Action, record_audit
+from domain.cases import get_case_for
+from domain.events import enqueue_notification, record_event
+from domain.payloads import Payload
+from models import Case, ConsentRecord, Task, User
+from models.enums import CaseStatus, ConsentPurpose, Role, Stage, TaskKind, TaskStatus
+
+CONSENT_KEEPERS = frozenset({Role.coordinator, Role.supervisor})
+
+
+class ConsentChange(Payload):
+    """The purposes whose answer changes; purposes left out keep their answer."""
+
+    repatriation: bool | None = None
+    data_sharing: bool | None = None
+    follow_up: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ConsentChange:
+        if self.repatriation is None and self.data_sharing is None and self.follow_up is None:
+            raise ValueError("give at least one of repatriation, data_sharing, follow_up")
+        return self
+
+
+_FLAG = {
+    ConsentPurpose.repatriation: "consent_repatriation",
+    ConsentPurpose.data_sharing: "consent_data_sharing",
+    ConsentPurpose.follow_up: "consent_follow_up",
+}
+
+
+def change_consent(
+    session: Session,
+    *,
+    user: User,
+    case_id: uuid.UUID,
+    change: ConsentChange,
+    now: datetime,
+    address: str | None = None,
+) -> Case:
+    """Record consent answers and halt, resume or close the case accordingly."""
+    case = get_case_for(session, user=user, case_id=case_id)
+    if user.role not in CONSENT_KEEPERS or view_for(session, case, user) != View.full:
+        raise Forbidden("only the coordinating NGO records the survivor's consent")
+    case = session.exec(select(Case).where(Case.id == case.id).with_for_update()).one()
+    if case.status in (CaseStatus.closed, CaseStatus.rejected):
+        raise Conflict(f"the case is {case.status}; its consent can no longer change")
+    changed = False
+    for purpose, granted in _answers(change):
+        if getattr(case, _FLAG[purpose]) == granted:
+            continue
+        changed = True
+        setattr(case, _FLAG[purpose], granted)
+        session.add(
+            ConsentRecord(
+                case_id=case.id,
+                purpose=purpose,
+                granted=granted,
+                recorded_by_user_id=user.id,
+                recorded_at=now,
+            )
+        )
+        record_event(
+            session,
+            case,
+            "consent_given" if granted else "consent_withdrawn",
+            at=now,
+            actor_user_id=user.id,
+            actor_agency_id=user.agency_id,
+            purpose=purpose,
+        )
+        record_audit(
+            session,
+            action=Action.change_consent,
+            at=now,
+            user=user,
+            case_id=case.id,
+            address=address,
+            purpose=purpose,
+            granted=granted,
+        )
+    if not changed:
+        return case
+    if not (case.consent_repatriation and case.consent_data_sharing):
+        if case.status == CaseStatus.open:
+            _halt(session, case, now)
+    elif case.status == CaseStatus.halted:
+        case.status = CaseStatus.open
+        record_event(session, case, "case_resumed", at=now)
+    if not case.consent_follow_up and case.stage == Stage.reintegration_followup:
+        _withdraw_tasks(session, case, now, kinds=(TaskKind.record_follow_up,), notify=False)
+    case.wake_requested_at = now
+    case.updated_at = now
+    session.add(case)
+    session.flush()
+    return case
+
+
+def _answers(change: ConsentChange) -> list[tuple[ConsentPurpose, bool]]:
+    given = {
+        ConsentPurpose.repatriation: change.repatriation,
+        ConsentPurpose.data_sharing: change.data_sharing,
+        ConsentPurpose.follow_up: change.follow_up,
+    }
+    return [(purpose, answer) for purpose, answer in given.items() if answer is not None]
+
+
+def _halt(session: Session, case: Case, now: datetime) -> None:
+    case.status = CaseStatus.halted
+    record_event(session, case, "case_halted", at=now)
+    _withdraw_tasks(session, case, now, kinds=tuple(TaskKind), notify=True)
+
+
+def _withdraw_tasks(
+    session: Session, case: Case, now: datetime, *, kinds: tuple[TaskKind, ...], notify: bool
+) -> None:
+    """Cancel the case's open tasks of these kinds; tell the agencies that held them."""
+    tasks = session.exec(
+        select(Task).where(
+            Task.case_id == case.id,
+            Task.status == TaskStatus.open,
+            col(Task.kind).in_([str(k) for k in kinds]),
+        )
+    ).all()
+    for task in tasks:
+        session.execute(
+            update(Task)
+            .where(col(Task.id) == task.id, col(Task.status) == TaskStatus.open)
+            .values(status=TaskStatus.cancelled, completed_at=now)
+        )
+        record_event(
+            session,
+            case,
+            "task_cancelled",
+            at=now,
+            task_id=str(task.id),
+            task_kind=task.kind,
+            round=task.round,
+        )
+        if notify and task.agency_id != case.coordinator_agency_id:
+            enqueue_notification(
+                session,
+                case,
+                agency_id=task.agency_id,
+                kind="case_halted",
+                dedupe_key=f"case_halted:{task.id}",
+                at=now,
+                task_id=task.id,
+            )
