@@ -17,7 +17,8 @@ from tests.notifications.factories import (
 )
 
 PUBLIC_URL = "https://homeward.example.org"
-NOTICES = sorted(MESSAGE_KINDS - {"task_assigned"})
+# Notices to the coordinating agency, which keeps seeing the case.
+NOTICES = sorted(MESSAGE_KINDS - {"task_assigned", "case_halted"})
 
 
 def text_of(notification: Notification) -> str:
@@ -64,6 +65,17 @@ def test_notices_carry_the_reference_and_link_to_the_case(kind: str) -> None:
     assert row.case_reference in message.title
     assert row.case_reference in message.body
     assert f"{PUBLIC_URL}/api/v1/cases/{row.case_id}" in message.body
+
+
+def test_case_halted_says_nothing_but_that_and_links_to_the_inbox_only() -> None:
+    row = a_notification(kind="case_halted", task_kind=None, due_at=None)
+
+    message = render(row, public_url=PUBLIC_URL)
+
+    assert row.case_reference in message.title and "halted" in message.title
+    assert f"{PUBLIC_URL}/api/v1/tasks?status=open" in message.body
+    assert "/cases/" not in message.body  # the agency no longer sees the case
+    assert "consent" not in message.body.lower()  # no reason is given
 
 
 @pytest.mark.parametrize("kind", sorted(MESSAGE_KINDS))
