@@ -7,13 +7,13 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlmodel import Session, col, select
 
 from core.clock import age_on
 from domain.workflow import TASKS, Party
 from models import Case, Survivor, Task, User
-from models.enums import CaseStatus, Role, TaskKind
+from models.enums import CaseStatus, Role, Stage, TaskKind, TaskStatus
 
 # Which roles may complete which task kinds.
 COMPLETERS: dict[TaskKind, frozenset[Role]] = {
@@ -50,25 +50,52 @@ _PARTY_VIEW = {
 _VIEW_RANK = [View.none, View.travel, View.handover, View.identity, View.full]
 
 
-# An agency that declined its part (a shelter refusing a placement) no longer takes part.
-_WITHDRAWN_OUTCOMES = ("declined",)
-
-
 def _takes_part(agency_id: uuid.UUID) -> ColumnElement[bool]:
-    """SQL condition on Task: a task through which the agency takes part in its case."""
+    """SQL condition on Task, correlated with Case: a task through which the agency still
+    takes part in the case, by the rules of its step (DESIGN §6, need to know):
+
+    - a consulate while it verifies and after it approved; after a rejection it keeps only
+      the task it decided (in its inbox), not the case;
+    - an escort while the case is in transport;
+    - a shelter or follow-up NGO from the placement request on, unless it declined;
+    - no one through a withdrawn (cancelled) task.
+    """
+    outcome = col(Task.outcome)
+    kind = col(Task.kind)
     return and_(
         col(Task.agency_id) == agency_id,
-        or_(col(Task.outcome).is_(None), col(Task.outcome).not_in(_WITHDRAWN_OUTCOMES)),
+        col(Task.case_id) == col(Case.id),
+        col(Task.status) != TaskStatus.cancelled,
+        or_(
+            and_(
+                kind == TaskKind.verify_nationality,
+                or_(outcome.is_(None), outcome != "rejected"),
+            ),
+            and_(kind == TaskKind.confirm_departure, col(Case.stage) == Stage.safe_transport),
+            and_(
+                kind.in_(
+                    [
+                        TaskKind.accept_placement,
+                        TaskKind.confirm_handover,
+                        TaskKind.record_follow_up,
+                    ]
+                ),
+                or_(outcome.is_(None), outcome != "declined"),
+            ),
+            kind == TaskKind.plan_transport,
+        ),
     )
 
 
 def case_visible_to(agency_id: uuid.UUID) -> ColumnElement[bool]:
     """SQL condition on Case: the agency coordinates the case, or takes part through a task
     while the case is not halted (without consent nothing is shared)."""
-    holds_task = select(Task.case_id).where(_takes_part(agency_id))
     return or_(
         col(Case.coordinator_agency_id) == agency_id,
-        and_(col(Case.id).in_(holds_task), col(Case.status) != CaseStatus.halted),
+        and_(
+            exists().where(_takes_part(agency_id)),
+            col(Case.status) != CaseStatus.halted,
+        ),
     )
 
 
@@ -77,8 +104,12 @@ def view_for(session: Session, case: Case, user: User) -> View:
         return View.none
     if case.coordinator_agency_id == user.agency_id:
         return View.full
+    if case.status == CaseStatus.halted:
+        return View.none
     kinds = session.exec(
-        select(Task.kind).where(Task.case_id == case.id, _takes_part(user.agency_id))
+        select(Task.kind)
+        .join(Case, col(Case.id) == col(Task.case_id))
+        .where(Task.case_id == case.id, _takes_part(user.agency_id))
     ).all()
     views = {_PARTY_VIEW[TASKS[TaskKind(k)].party] for k in kinds}
     return max(views, key=_VIEW_RANK.index, default=View.none)
