@@ -187,3 +187,16 @@ class EventPublic(Public):
     @classmethod
     def of(cls, event: Event) -> EventPublic:
         return cls.model_validate(event)
+
+
+class AuditEntryPublic(Public):
+    """One entry of a case's audit trail: who read or changed what, when, from where.
+    `detail` names what was touched (field names, task kind, outcome), never personal values."""
+
+    at: datetime
+    action: str
+    user_id: uuid.UUID | None
+    agency_id: uuid.UUID | None
+    username: str | None
+    address: str | None
+    detail: dict[str, Any]

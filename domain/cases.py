@@ -13,10 +13,11 @@ from sqlmodel import Session, col, select
 from core.clock import age_on
 from core.errors import Forbidden, NotFound
 from domain.access import CASE_READERS, LAUNCHERS, View, case_visible_to, survivor_fields, view_for
+from domain.audit import Action, audit_trail, record_audit
 from domain.events import record_event
 from domain.payloads import NewCase
-from models import Case, Event, Notification, Survivor, User
-from models.enums import NotificationStatus
+from models import AuditEntry, Case, Event, Notification, Survivor, User
+from models.enums import NotificationStatus, Role
 
 # No 0/O, 1/I/L: references are read aloud on the phone between agencies.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -27,8 +28,15 @@ def new_reference() -> str:
     return f"HW-{code[:4]}-{code[4:]}"
 
 
-def launch_case(session: Session, *, user: User, data: NewCase, now: datetime) -> Case:
-    """Record a new case for the user's NGO; the flow run is started after commit."""
+# Who may read a case's audit trail: those who answer for the case in its coordinating NGO.
+AUDIT_READERS = frozenset({Role.coordinator, Role.supervisor})
+
+
+def launch_case(
+    session: Session, *, user: User, data: NewCase, now: datetime, address: str | None = None
+) -> CaseDetail:
+    """Record a new case for the user's NGO and return it as the launcher sees it; the flow
+    run is started after commit."""
     if user.role not in LAUNCHERS:
         raise Forbidden("only a coordinator can launch a case")
     person = data.survivor
@@ -61,7 +69,9 @@ def launch_case(session: Session, *, user: User, data: NewCase, now: datetime) -
         actor_user_id=user.id,
         actor_agency_id=user.agency_id,
     )
-    return case
+    detail = _detail_of(session, case, user, now)
+    _audit_survivor_read(session, Action.launch_case, detail, user=user, now=now, address=address)
+    return detail
 
 
 def _unused_reference(session: Session) -> str:
@@ -77,12 +87,21 @@ def _readable(user: User) -> None:
         raise Forbidden("administrators manage agencies and users; they do not read cases")
 
 
-def list_cases_for(session: Session, *, user: User) -> list[Case]:
+def list_cases_for(
+    session: Session, *, user: User, now: datetime, address: str | None = None
+) -> list[Case]:
+    """The cases the user's agency takes part in, newest first."""
     _readable(user)
     query = (
         select(Case).where(case_visible_to(user.agency_id)).order_by(col(Case.created_at).desc())
     )
-    return list(session.exec(query).all())
+    cases = list(session.exec(query).all())
+    # One entry for the listing, not one per case: a list carries no survivor fields.
+    record_audit(
+        session, action=Action.list_cases, at=now, user=user, address=address, count=len(cases)
+    )
+    session.flush()
+    return cases
 
 
 def get_case_for(session: Session, *, user: User, case_id: uuid.UUID) -> Case:
@@ -103,8 +122,22 @@ class CaseDetail:
     undelivered_notifications: int
 
 
-def case_detail(session: Session, *, user: User, case_id: uuid.UUID, now: datetime) -> CaseDetail:
+def case_detail(
+    session: Session,
+    *,
+    user: User,
+    case_id: uuid.UUID,
+    now: datetime,
+    address: str | None = None,
+) -> CaseDetail:
+    """One case as the user's agency may see it; the read is audited."""
     case = get_case_for(session, user=user, case_id=case_id)
+    detail = _detail_of(session, case, user, now)
+    _audit_survivor_read(session, Action.read_case, detail, user=user, now=now, address=address)
+    return detail
+
+
+def _detail_of(session: Session, case: Case, user: User, now: datetime) -> CaseDetail:
     view = view_for(session, case, user)
     survivor = survivor_fields(session.get_one(Survivor, case.survivor_id), view, today=now.date())
     undelivered = 0
@@ -120,8 +153,78 @@ def case_detail(session: Session, *, user: User, case_id: uuid.UUID, now: dateti
     return CaseDetail(case, view, survivor, undelivered)
 
 
-def timeline_for(session: Session, *, user: User, case_id: uuid.UUID) -> list[Event]:
+def _audit_survivor_read(
+    session: Session,
+    action: Action,
+    detail: CaseDetail,
+    *,
+    user: User,
+    now: datetime,
+    address: str | None,
+) -> None:
+    """Record which survivor fields left with the case: their names, never their values."""
+    disclosed = sorted(k for k, v in (detail.survivor or {}).items() if v is not None)
+    record_audit(
+        session,
+        action=action,
+        at=now,
+        user=user,
+        case_id=detail.case.id,
+        address=address,
+        view=detail.view,
+        fields=disclosed,
+    )
+    session.flush()
+
+
+def timeline_for(
+    session: Session,
+    *,
+    user: User,
+    case_id: uuid.UUID,
+    now: datetime,
+    address: str | None = None,
+) -> list[Event]:
+    """The case's events in order; the read is audited."""
     case = get_case_for(session, user=user, case_id=case_id)
-    return list(
+    events = list(
         session.exec(select(Event).where(Event.case_id == case.id).order_by(col(Event.seq))).all()
     )
+    record_audit(
+        session,
+        action=Action.read_timeline,
+        at=now,
+        user=user,
+        case_id=case.id,
+        address=address,
+        count=len(events),
+    )
+    session.flush()
+    return events
+
+
+def audit_for(
+    session: Session,
+    *,
+    user: User,
+    case_id: uuid.UUID,
+    now: datetime,
+    address: str | None = None,
+) -> list[AuditEntry]:
+    """The case's audit trail, oldest first, for its coordinating NGO's coordinators and
+    supervisors. This read is itself audited, after the trail is taken."""
+    case = get_case_for(session, user=user, case_id=case_id)
+    if user.role not in AUDIT_READERS or case.coordinator_agency_id != user.agency_id:
+        raise Forbidden("only a coordinator or supervisor of the coordinating NGO reads the audit")
+    entries = audit_trail(session, case_id=case.id)
+    record_audit(
+        session,
+        action=Action.read_audit,
+        at=now,
+        user=user,
+        case_id=case.id,
+        address=address,
+        count=len(entries),
+    )
+    session.flush()
+    return entries

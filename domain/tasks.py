@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from core.errors import Conflict, Forbidden, Invalid, NotFound, describe_validation_errors
 from domain import payloads
 from domain.access import COMPLETERS
+from domain.audit import Action, record_audit
 from domain.events import record_event
 from domain.workflow import TASKS, outcome_of
 from models import Agency, Case, Task, User
@@ -20,7 +21,12 @@ from models.enums import AgencyKind, CaseStatus, Role, TaskKind, TaskStatus
 
 
 def list_tasks_for(
-    session: Session, *, user: User, status: TaskStatus | None = None
+    session: Session,
+    *,
+    user: User,
+    now: datetime,
+    status: TaskStatus | None = None,
+    address: str | None = None,
 ) -> list[tuple[Task, Case]]:
     """The user's agency's tasks (its inbox when status is open), oldest due first."""
     if user.role == Role.admin:
@@ -33,7 +39,40 @@ def list_tasks_for(
     )
     if status is not None:
         query = query.where(Task.status == status)
-    return [(task, case) for task, case in session.exec(query).all()]
+    rows = [(task, case) for task, case in session.exec(query).all()]
+    _audit_inbox_read(session, rows, user=user, status=status, now=now, address=address)
+    return rows
+
+
+def _audit_inbox_read(
+    session: Session,
+    rows: list[tuple[Task, Case]],
+    *,
+    user: User,
+    status: TaskStatus | None,
+    now: datetime,
+    address: str | None,
+) -> None:
+    """One entry per case whose tasks were read, so that each case's trail shows who read
+    its decisions (their results may hold a travel document number or a note); one entry
+    without a case when there was nothing to read."""
+    kinds_by_case: dict[uuid.UUID, list[str]] = {}
+    for task, case in rows:
+        kinds_by_case.setdefault(case.id, []).append(task.kind)
+    reads: list[tuple[uuid.UUID | None, list[str]]] = list(kinds_by_case.items()) or [(None, [])]
+    for case_id, kinds in reads:
+        record_audit(
+            session,
+            action=Action.read_tasks,
+            at=now,
+            user=user,
+            case_id=case_id,
+            address=address,
+            status=status,
+            count=len(kinds),
+            kinds=sorted(set(kinds)),
+        )
+    session.flush()
 
 
 def get_task_for(session: Session, *, user: User, task_id: uuid.UUID) -> tuple[Task, Case]:
@@ -48,7 +87,13 @@ def get_task_for(session: Session, *, user: User, task_id: uuid.UUID) -> tuple[T
 
 
 def complete_task(
-    session: Session, *, user: User, task_id: uuid.UUID, body: dict[str, Any], now: datetime
+    session: Session,
+    *,
+    user: User,
+    task_id: uuid.UUID,
+    body: dict[str, Any],
+    now: datetime,
+    address: str | None = None,
 ) -> tuple[Task, Case]:
     """Record an agency's decision on its task and ask the case's flow to move on."""
     task, case = get_task_for(session, user=user, task_id=task_id)
@@ -88,6 +133,19 @@ def complete_task(
         at=now,
         actor_user_id=user.id,
         actor_agency_id=user.agency_id,
+        task_id=str(task.id),
+        task_kind=task.kind,
+        round=task.round,
+        outcome=outcome,
+    )
+    # The outcome word only: the payload's free text (a reason, a note) stays out of the log.
+    record_audit(
+        session,
+        action=Action.complete_task,
+        at=now,
+        user=user,
+        case_id=case.id,
+        address=address,
         task_id=str(task.id),
         task_kind=task.kind,
         round=task.round,

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, status
 
-from api.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.deps import AdminUser, ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
 from api.schemas import AgencyPublic
 from core.clock import utcnow
 from domain.agencies import NewAgency, create_agency, list_agencies
+from domain.audit import Action, record_audit
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
 
@@ -18,12 +19,25 @@ def register_agency(
     settings: SettingsDep,
     wake: WakerDep,
     background: BackgroundTasks,
+    address: ClientAddress,
 ) -> AgencyPublic:
     """Register an agency. `notify_urls` (Apprise URLs) are stored but never returned.
 
     Registering a consulate moves on the cases that were waiting for one.
     """
-    agency, unblocked = create_agency(session, data=data, now=utcnow())
+    now = utcnow()
+    agency, unblocked = create_agency(session, data=data, now=now)
+    # Recorded here until domain.agencies.create_agency takes the acting user and address;
+    # the entry names the agency, never its notification URLs (they hold credentials).
+    record_audit(
+        session,
+        action=Action.create_agency,
+        at=now,
+        user=admin,
+        address=address,
+        agency_id=str(agency.id),
+        kind=agency.kind,
+    )
     session.commit()
     for case_id in unblocked:
         background.add_task(wake, settings, case_id)

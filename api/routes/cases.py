@@ -4,13 +4,16 @@ import uuid
 
 from fastapi import APIRouter, BackgroundTasks, status
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, WakerDep
-from api.schemas import CasePublic, CaseSummary, EventPublic
+from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.schemas import AuditEntryPublic, CasePublic, CaseSummary, EventPublic
 from core.clock import utcnow
-from domain.cases import case_detail, launch_case, list_cases_for, timeline_for
+from domain.cases import audit_for, case_detail, launch_case, list_cases_for, timeline_for
 from domain.payloads import NewCase
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+
+# Every route below reads or changes survivor data and leaves an audit entry: each one
+# commits, read routes included, so that the entry is written with the work it records.
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -21,29 +24,51 @@ def launch(
     settings: SettingsDep,
     wake: WakerDep,
     background: BackgroundTasks,
+    address: ClientAddress,
 ) -> CasePublic:
     """Launch a case (coordinators). Needs the survivor's consent to repatriation and to
     data sharing. The case then moves on by itself: poll `GET /cases/{id}`."""
-    now = utcnow()
-    case = launch_case(session, user=user, data=data, now=now)
+    detail = launch_case(session, user=user, data=data, now=utcnow(), address=address)
     session.commit()
-    background.add_task(wake, settings, case.id)
-    return CasePublic.of_detail(case_detail(session, user=user, case_id=case.id, now=now))
+    background.add_task(wake, settings, detail.case.id)
+    return CasePublic.of_detail(detail)
 
 
 @router.get("")
-def cases(user: CurrentUser, session: SessionDep) -> list[CaseSummary]:
+def cases(user: CurrentUser, session: SessionDep, address: ClientAddress) -> list[CaseSummary]:
     """The cases your agency takes part in, newest first."""
-    return [CaseSummary.of(c) for c in list_cases_for(session, user=user)]
+    found = list_cases_for(session, user=user, now=utcnow(), address=address)
+    session.commit()
+    return [CaseSummary.of(c) for c in found]
 
 
 @router.get("/{case_id}")
-def case(case_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> CasePublic:
+def case(
+    case_id: uuid.UUID, user: CurrentUser, session: SessionDep, address: ClientAddress
+) -> CasePublic:
     """One case, with the survivor fields your agency's part in it needs."""
-    return CasePublic.of_detail(case_detail(session, user=user, case_id=case_id, now=utcnow()))
+    detail = case_detail(session, user=user, case_id=case_id, now=utcnow(), address=address)
+    session.commit()
+    return CasePublic.of_detail(detail)
 
 
 @router.get("/{case_id}/timeline")
-def timeline(case_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> list[EventPublic]:
+def timeline(
+    case_id: uuid.UUID, user: CurrentUser, session: SessionDep, address: ClientAddress
+) -> list[EventPublic]:
     """What happened to the case, in order. Events carry no personal data."""
-    return [EventPublic.of(e) for e in timeline_for(session, user=user, case_id=case_id)]
+    events = timeline_for(session, user=user, case_id=case_id, now=utcnow(), address=address)
+    session.commit()
+    return [EventPublic.of(e) for e in events]
+
+
+@router.get("/{case_id}/audit")
+def audit(
+    case_id: uuid.UUID, user: CurrentUser, session: SessionDep, address: ClientAddress
+) -> list[AuditEntryPublic]:
+    """Who read or changed the case, when and from which address, oldest first: for the
+    coordinators and supervisors of the NGO that coordinates it. Entries name the fields
+    and decisions touched, never their values. Reading the audit is audited too."""
+    entries = audit_for(session, user=user, case_id=case_id, now=utcnow(), address=address)
+    session.commit()
+    return [AuditEntryPublic.model_validate(e) for e in entries]

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
 from api.schemas import TaskPublic
 from core.clock import utcnow
 from domain.tasks import complete_task, list_tasks_for
@@ -51,10 +51,15 @@ COMPLETION_EXAMPLES = {
 
 @router.get("")
 def tasks(
-    user: CurrentUser, session: SessionDep, status: TaskStatus | None = None
+    user: CurrentUser,
+    session: SessionDep,
+    address: ClientAddress,
+    status: TaskStatus | None = None,
 ) -> list[TaskPublic]:
-    """Your agency's tasks; `status=open` is its inbox."""
-    return [TaskPublic.of(t, c) for t, c in list_tasks_for(session, user=user, status=status)]
+    """Your agency's tasks; `status=open` is its inbox. Each read is audited."""
+    found = list_tasks_for(session, user=user, status=status, now=utcnow(), address=address)
+    session.commit()
+    return [TaskPublic.of(t, c) for t, c in found]
 
 
 @router.post("/{task_id}/complete")
@@ -66,10 +71,13 @@ def complete(
     settings: SettingsDep,
     wake: WakerDep,
     background: BackgroundTasks,
+    address: ClientAddress,
 ) -> TaskPublic:
     """Record your agency's decision on a task; the payload depends on the task's kind.
     The case then moves on asynchronously: poll `GET /cases/{id}`."""
-    task, case = complete_task(session, user=user, task_id=task_id, body=body, now=utcnow())
+    task, case = complete_task(
+        session, user=user, task_id=task_id, body=body, now=utcnow(), address=address
+    )
     session.commit()
     background.add_task(wake, settings, case.id)
     return TaskPublic.of(task, case)
