@@ -2,22 +2,105 @@
 
 from __future__ import annotations
 
+import math
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from sqlmodel import Session, col, select
 
+from core.clock import as_utc
 from core.countries import CountryCode
-from core.errors import Conflict, Invalid, NotFound, Unauthorized
+from core.errors import Conflict, HomewardError, Invalid, NotFound, Unauthorized
 from core.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from domain.audit import (
+    LOGIN_FAILURES_ALLOWED,
+    LOGIN_WINDOW,
+    Action,
+    failed_logins_since,
+    record_audit,
+)
 from domain.payloads import Payload
 from domain.workflow import NO_CONSULATE
 from models import Agency, Case, Survivor, User
 from models.enums import AgencyKind, CaseStatus, Role, Stage
 
-NotifyUrl = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+# The Apprise schemes an agency can be reached through. Anything else is refused, above
+# all the schemes that act on the machine running Homeward (`windows://`, `dbus://`,
+# `syslog://`, `macosx://`...). Each one is a plugin of the installed Apprise (a test says so).
+NOTIFY_SCHEMES: dict[str, frozenset[str]] = {
+    "mail": frozenset({"mailto", "mailtos"}),
+    "SMS": frozenset(
+        {
+            "twilio",
+            "vonage",
+            "nexmo",
+            "sns",
+            "msg91",
+            "clickatell",
+            "bulksms",
+            "d7sms",
+            "plivo",
+            "sinch",
+            "smseagle",
+            "smseagles",
+            "httpsms",
+            "signal",
+            "signals",
+        }
+    ),
+    "chat": frozenset(
+        {
+            "tgram",
+            "slack",
+            "matrix",
+            "matrixs",
+            "whatsapp",
+            "discord",
+            "mmost",
+            "mmosts",
+            "rocket",
+            "rockets",
+            "zulip",
+            "ntfy",
+            "ntfys",
+            "gotify",
+            "gotifys",
+        }
+    ),
+    "webhook": frozenset({"json", "jsons", "form", "forms", "xml", "xmls"}),
+}
+_ALLOWED_SCHEMES = frozenset().union(*NOTIFY_SCHEMES.values())
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+# Longer "schemes" are more likely pasted secrets than schemes: they are not quoted back.
+_QUOTABLE_SCHEME_LENGTH = 20
+
+
+def _allowed_notify_url(url: str) -> str:
+    """The URL, if its scheme is allowed. Messages name the scheme at most, never the URL:
+    it may hold credentials. (Whether the service accepts the rest of the URL shows at the
+    first send, as a failed notification; the domain does not load Apprise to check.)"""
+    match = _SCHEME.match(url)
+    if match is None:
+        raise ValueError("not an Apprise URL: it must start with a scheme, as in json://")
+    scheme = match.group(1).lower()
+    if scheme not in _ALLOWED_SCHEMES:
+        named = f"scheme {scheme!r}" if len(scheme) <= _QUOTABLE_SCHEME_LENGTH else "this scheme"
+        raise ValueError(
+            f"{named} is not allowed; use one of mail, SMS, chat or json/form/xml webhooks"
+        )
+    if len(url) <= len(match.group(0)):
+        raise ValueError("this URL names no target after its scheme")
+    return url
+
+
+NotifyUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=2000),
+    AfterValidator(_allowed_notify_url),
+]
 
 
 class NewAgency(Payload):
@@ -104,7 +187,10 @@ def get_agency(session: Session, agency_id: uuid.UUID) -> Agency:
     return agency
 
 
-def create_user(session: Session, *, data: NewUser, now: datetime) -> User:
+def create_user(
+    session: Session, *, data: NewUser, now: datetime, actor: User | None = None
+) -> User:
+    """Create an account; `actor` is the administrator doing it (None from the command line)."""
     agency = session.get(Agency, data.agency_id)
     if agency is None:
         raise Invalid(f"agency_id {data.agency_id} is not a registered agency")
@@ -122,15 +208,86 @@ def create_user(session: Session, *, data: NewUser, now: datetime) -> User:
     )
     session.add(user)
     session.flush()
+    record_audit(
+        session,
+        action=Action.create_user,
+        at=now,
+        user=actor,
+        created_user_id=str(user.id),
+        role=str(user.role),
+        in_agency_id=str(user.agency_id),
+    )
     return user
 
 
-def authenticate(session: Session, *, username: str, password: str) -> User:
+def deactivate_user(session: Session, *, user_id: uuid.UUID, actor: User, now: datetime) -> User:
+    """Refuse an account from now on: its tokens stop working at its next request."""
+    if user_id == actor.id:
+        raise Conflict("you cannot deactivate your own account; ask another administrator")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    if user.is_active:
+        user.is_active = False
+        session.add(user)
+        record_audit(
+            session,
+            action=Action.deactivate_user,
+            at=now,
+            user=actor,
+            deactivated_user_id=str(user.id),
+        )
+        session.flush()
+    return user
+
+
+class TooManyLogins(HomewardError):
+    """Too many failed logins for a username or from an address within LOGIN_WINDOW."""
+
+    status_code = 429
+    kind = "TooManyRequests"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
+# The audit columns' widths; a longer attempted name is counted under its first 80 characters.
+_USERNAME_LENGTH = 80
+_ADDRESS_LENGTH = 64
+
+
+def authenticate(
+    session: Session, *, username: str, password: str, address: str | None, now: datetime
+) -> User | None:
+    """The active user these credentials belong to, or None once the failure is recorded.
+
+    Raises TooManyLogins, before looking at the password, when this username or this
+    address has failed LOGIN_FAILURES_ALLOWED times within LOGIN_WINDOW. The caller commits
+    either way, so that failures count.
+    """
+    attempted = username[:_USERNAME_LENGTH]
+    address = address[:_ADDRESS_LENGTH] if address else None
+    failures, oldest = failed_logins_since(
+        session, username=attempted, address=address, since=now - LOGIN_WINDOW
+    )
+    if failures >= LOGIN_FAILURES_ALLOWED:
+        reopens = (as_utc(oldest) if oldest else now) + LOGIN_WINDOW
+        wait = max(1, math.ceil((reopens - now).total_seconds()))
+        raise TooManyLogins(
+            f"too many failed logins for this account or from this address; "
+            f"try again in {wait} seconds",
+            retry_after_seconds=wait,
+        )
     user = session.exec(select(User).where(User.username == username)).first()
     # Verify even for unknown users so that response time does not reveal which exist.
     ok = verify_password(password, user.password_hash if user else None)
     if user is None or not ok or not user.is_active:
-        raise Unauthorized("wrong username or password")
+        record_audit(
+            session, action=Action.login_failure, at=now, username=attempted, address=address
+        )
+        return None
+    record_audit(session, action=Action.login_success, at=now, user=user, address=address)
     return user
 
 

@@ -2,25 +2,57 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import SessionDep, SettingsDep
 from api.schemas import Token
 from api.security import issue_token
 from core.clock import utcnow
-from domain.agencies import authenticate
+from core.errors import Unauthorized
+from domain.agencies import TooManyLogins, authenticate
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/token")
+@router.post(
+    "/token",
+    responses={
+        status.HTTP_401_UNAUTHORIZED: {"description": "Wrong username or password."},
+        status.HTTP_429_TOO_MANY_REQUESTS: {
+            "description": "Too many failed logins for this username or from this address "
+            "in the last 15 minutes; `Retry-After` says how many seconds to wait."
+        },
+    },
+)
 def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
 ) -> Token:
-    """Exchange a username and password for a bearer token."""
-    user = authenticate(session, username=form.username, password=form.password)
-    token = issue_token(settings, user_id=user.id, now=utcnow())
+    """Exchange a username and password for a bearer token.
+
+    After 5 failed logins for a username, or from an address, within 15 minutes, further
+    attempts are refused with 429 until the oldest failure is 15 minutes old.
+    """
+    now = utcnow()
+    address = request.client.host if request.client else None
+    try:
+        user = authenticate(
+            session, username=form.username, password=form.password, address=address, now=now
+        )
+    except TooManyLogins as refused:
+        # Through the HTTP error handler, which renders the usual JSON shape and keeps the
+        # Retry-After header (the domain error handler sets no headers but WWW-Authenticate).
+        raise HTTPException(
+            status_code=refused.status_code,
+            detail=refused.detail,
+            headers={"Retry-After": str(refused.retry_after_seconds)},
+        ) from None
+    # Committed for a failure too: the audit entry is what the next attempt counts.
+    session.commit()
+    if user is None:
+        raise Unauthorized("wrong username or password")
+    token = issue_token(settings, user_id=user.id, now=now)
     return Token(access_token=token, expires_in=settings.token_minutes * 60)
