@@ -1,0 +1,151 @@
+"""Every route against every outsider: no access, and no survivor data in any answer.
+
+The routes come from the application's own OpenAPI document, so a route added without an
+expectation here fails `test_every_route_has_an_expectation` until someone decides who may
+call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from core.settings import Settings
+from models.enums import TaskKind
+from tests import factories
+from tests.factories import BIRTH_DATE, FAMILY_NAME, GIVEN_NAME, Corridor, Member
+
+
+@dataclass(frozen=True)
+class Target:
+    """The first NGO's case, taken to follow-up, and one of its tasks."""
+
+    case_id: str
+    task_id: str
+    user_id: str
+
+
+Body = Callable[[Corridor], dict[str, Any] | None]
+
+# (method, path) → the body a legitimate caller would send (so that a refusal is about
+# who calls, not about a malformed request).
+ROUTES: dict[tuple[str, str], Body] = {
+    ("get", "/api/v1/health"): lambda c: None,
+    ("post", "/api/v1/auth/token"): lambda c: None,
+    ("get", "/api/v1/agencies"): lambda c: None,
+    ("post", "/api/v1/agencies"): lambda c: {"name": "X", "kind": "escort", "country": "IN"},
+    ("post", "/api/v1/users"): lambda c: {
+        "username": "intruder-made",
+        "password": "a-long-password-1",
+        "agency_id": str(c.other_ngo.agency_id),
+        "role": "coordinator",
+    },
+    ("post", "/api/v1/users/{user_id}/deactivate"): lambda c: None,
+    # A different survivor: the other NGO's own case must not trip the leak check.
+    ("post", "/api/v1/cases"): lambda c: factories.launch_case(
+        given_name="Anjali", family_name="Tamang", birth_date="1995-07-09", nationality="NP"
+    ),
+    ("get", "/api/v1/cases"): lambda c: None,
+    ("get", "/api/v1/cases/{case_id}"): lambda c: None,
+    ("get", "/api/v1/cases/{case_id}/timeline"): lambda c: None,
+    ("get", "/api/v1/cases/{case_id}/audit"): lambda c: None,
+    ("post", "/api/v1/cases/{case_id}/consent"): lambda c: {"data_sharing": False},
+    ("get", "/api/v1/tasks"): lambda c: None,
+    ("post", "/api/v1/tasks/{task_id}/complete"): lambda c: factories.follow_up(),
+}
+
+# Routes any signed-in user may call: checked for leaks, not for refusal.
+OPEN_TO_ALL = {
+    ("get", "/api/v1/health"),
+    ("post", "/api/v1/auth/token"),
+    ("get", "/api/v1/agencies"),
+    ("get", "/api/v1/cases"),
+    ("get", "/api/v1/tasks"),
+}
+# Routes an outsider of the right role may use for its own agency: a coordinator of
+# another NGO may launch its own case.
+OWN_WORK = {("post", "/api/v1/cases")}
+
+OUTSIDERS = ["other_ngo", "other_shelter", "admin"]
+
+
+@pytest.fixture
+def target(client: TestClient, corridor: Corridor) -> Target:
+    case_id = factories.launch(client, corridor.ngo)["id"]
+    task = factories.walk_to(client, corridor, case_id, TaskKind.record_follow_up)
+    return Target(case_id, task["id"], str(corridor.shelter.user_id))
+
+
+def _call(
+    client: TestClient,
+    member: Member | None,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    target: Target,
+) -> Any:
+    url = path.format(case_id=target.case_id, task_id=target.task_id, user_id=target.user_id)
+    headers = member.headers if member else {}
+    if path == "/api/v1/auth/token":
+        return client.post(url, data={"username": "nobody", "password": "x" * 12})
+    return client.request(method.upper(), url, json=body, headers=headers)
+
+
+def _assert_no_survivor_data(text: str) -> None:
+    for secret in (GIVEN_NAME, FAMILY_NAME, BIRTH_DATE):
+        assert secret not in text
+
+
+def test_every_route_has_an_expectation(client: TestClient) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    published = {(m, p) for p, item in document["paths"].items() for m in item}
+    assert published == set(ROUTES), "decide who may call the new route, then add it here"
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_outsiders_are_refused_and_see_no_survivor_data(
+    client: TestClient, corridor: Corridor, settings: Settings, target: Target, outsider: str
+) -> None:
+    member = corridor.members[outsider]
+    for (method, path), body in ROUTES.items():
+        admin_work = path.startswith(("/api/v1/agencies", "/api/v1/users"))
+        if admin_work and method == "post" and outsider == "admin":
+            continue  # the administrator's own work, tested in test_agencies/test_users
+        response = _call(client, member, method, path, body(corridor), target)
+        where = f"{outsider} {method.upper()} {path}"
+        _assert_no_survivor_data(response.text)
+        if (method, path) in OPEN_TO_ALL:
+            assert response.status_code < 500, where
+            assert target.case_id not in response.text, where
+            assert target.task_id not in response.text, where
+            continue
+        if (method, path) in OWN_WORK and outsider == "other_ngo":
+            assert response.status_code == 201, where
+            continue
+        if admin_work:
+            assert response.status_code == 403, where
+            continue
+        assert response.status_code in (403, 404), f"{where}: {response.status_code}"
+        if "{case_id}" in path or "{task_id}" in path:
+            # Never reveal that another agency's case or task exists: only an admin (no
+            # case reader at all) may get 403 here.
+            assert response.status_code == 404 or outsider == "admin", where
+    # Nothing was changed by all of this.
+    case = client.get(f"/api/v1/cases/{target.case_id}", headers=corridor.ngo.headers).json()
+    assert (case["status"], case["consent"]["data_sharing"]) == ("open", True)
+    assert factories.open_task(client, corridor.shelter, target.case_id, TaskKind.record_follow_up)
+
+
+def test_without_a_token_every_protected_route_is_401(
+    client: TestClient, corridor: Corridor, target: Target
+) -> None:
+    for (method, path), body in ROUTES.items():
+        if path in ("/api/v1/health", "/api/v1/auth/token"):
+            continue
+        response = _call(client, None, method, path, body(corridor), target)
+        assert response.status_code == 401, f"{method.upper()} {path}"
+        _assert_no_survivor_data(response.text)
