@@ -97,6 +97,7 @@ class CasePublic(CaseSummary):
     flow_run_id: uuid.UUID | None
     current_country: str
     closed_at: datetime | None
+    purged_at: datetime | None = None
     your_view: View
     survivor: dict[str, Any] | None
     trafficking_status: str | None = None
@@ -115,6 +116,7 @@ class CasePublic(CaseSummary):
             flow_run_id=case.flow_run_id,
             current_country=case.current_country,
             closed_at=case.closed_at,
+            purged_at=case.purged_at,
             your_view=detail.view,
             survivor=detail.survivor,
             trafficking_status=case.trafficking_status if full else None,

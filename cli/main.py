@@ -1,20 +1,23 @@
-"""The `homeward` command: up, db upgrade, create-admin, demo."""
+"""The `homeward` command: up, db upgrade, create-admin, demo, keys."""
 
 from __future__ import annotations
 
 import signal
 import time
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 from sqlmodel import select
 
 from cli.demo import ConsoleInbox, DemoLogin, create_demo, demo_password
+from cli.keys import keys_app
 from cli.stack import Stack, StackError
 from core.clock import utcnow
 from core.db import session_scope
 from core.settings import Settings
 from domain.agencies import NewAgency, NewUser, create_agency, create_user
+from domain.retention import cases_to_purge, purge_case
 from models import Agency
 from models.enums import AgencyKind, Role
 from models.migrations import upgrade
@@ -24,6 +27,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
 
 ADMIN_AGENCY_NAME = "Homeward administration"
 
@@ -158,6 +162,30 @@ def up(
     if inbox:
         inbox.stop()
     raise typer.Exit(exit_code)
+
+
+@app.command()
+def purge(
+    closed_for_days: Annotated[
+        int | None,
+        typer.Option(help="Purge cases closed longer than this (default HOMEWARD_RETENTION_DAYS)."),
+    ] = None,
+) -> None:
+    """Replace the personal data of long-closed cases with a tombstone, keeping the
+    figures (sex, age band, nationality, corridor, stage dates, outcomes). Audited."""
+    settings = _settings()
+    days = settings.retention_days if closed_for_days is None else closed_for_days
+    if days < 0:
+        typer.echo("--closed-for-days cannot be negative", err=True)
+        raise typer.Exit(2)
+    url = settings.resolved_database_url
+    with session_scope(url) as session:
+        due = cases_to_purge(session, closed_for=timedelta(days=days), now=utcnow())
+    purged = 0
+    for case_id in due:  # one transaction per case: an interruption loses nothing
+        with session_scope(url) as session:
+            purged += purge_case(session, case_id=case_id, now=utcnow())
+    typer.echo(f"Purged {purged} case(s) closed more than {days} day(s) ago.")
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

@@ -15,6 +15,7 @@ PLACEHOLDER_SECRETS = frozenset(
     {"", "changethis", "change-me", "changeme", "secret", "password", "please-change", "dev"}
 )
 JWT_SECRET_FILE = "jwt-secret"  # noqa: S105  (a file name, not a secret)
+ENCRYPTION_KEY_FILE = "encryption-keys"
 
 
 class Settings(BaseSettings):
@@ -34,8 +35,14 @@ class Settings(BaseSettings):
     runner_limit: int = Field(default=8, ge=1)
     # A flow run RUNNING this long has lost its process and is replaced when its case wakes.
     stuck_run_seconds: int = Field(default=300, ge=10)
+    # Personal data of cases closed or rejected longer than this is purged by `homeward purge`.
+    retention_days: int = Field(default=365, ge=0)
     jwt_secret: SecretStr | None = None
     token_minutes: int = Field(default=8 * 60, ge=1)
+    # Keys encrypting personal data at rest: comma-separated `id:base64key` entries, the
+    # first encrypts, all decrypt. Unset: a ring generated into <data_dir>/encryption-keys.
+    # Parsed by core.crypto, whose errors never quote a key (pydantic's would).
+    encryption_keys: SecretStr | None = None
     # How long a claimed outbox row stays claimed before another sender may retry it.
     notification_claim_seconds: int = Field(default=120, ge=5)
     notification_max_attempts: int = Field(default=8, ge=1)

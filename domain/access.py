@@ -115,8 +115,20 @@ def view_for(session: Session, case: Case, user: User) -> View:
     return max(views, key=_VIEW_RANK.index, default=View.none)
 
 
-def survivor_fields(survivor: Survivor, view: View, *, today: date) -> dict[str, Any] | None:
-    """The survivor as the given view may see it; None when it may see nothing."""
+def survivor_fields(
+    survivor: Survivor, view: View, *, today: date, purged: bool = False
+) -> dict[str, Any] | None:
+    """The survivor as the given view may see it; None when it may see nothing. A purged
+    case shows only what statistics keep."""
+    if view == View.none:
+        return None
+    if purged:
+        return {
+            "purged": True,
+            "sex": survivor.sex,
+            "age_band": survivor.age_band,
+            "nationality": survivor.nationality,
+        }
     age = (
         age_on(survivor.birth_date, today)
         if survivor.birth_date is not None

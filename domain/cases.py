@@ -139,7 +139,12 @@ def case_detail(
 
 def _detail_of(session: Session, case: Case, user: User, now: datetime) -> CaseDetail:
     view = view_for(session, case, user)
-    survivor = survivor_fields(session.get_one(Survivor, case.survivor_id), view, today=now.date())
+    survivor = survivor_fields(
+        session.get_one(Survivor, case.survivor_id),
+        view,
+        today=now.date(),
+        purged=case.purged_at is not None,
+    )
     undelivered = 0
     if view == View.full:
         undelivered = len(

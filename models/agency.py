@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
 from models.enums import AgencyKind, Role
-from models.types import EnumText, UTCDateTime
+from models.types import EncryptedJSON, EnumText, UTCDateTime
 
 
 class Agency(SQLModel, table=True):
@@ -21,8 +21,12 @@ class Agency(SQLModel, table=True):
     nationality_served: str | None = Field(default=None, max_length=2, index=True)
     capacity: int | None = None
     language: str | None = Field(default=None, max_length=35)
-    # Apprise URLs carry credentials: write-only through the API and never logged.
-    notify_urls: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Apprise URLs carry credentials: write-only through the API, never logged, and
+    # encrypted at rest (one value for the whole list).
+    notify_urls: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(EncryptedJSON("agency.notify_urls"), nullable=False),
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

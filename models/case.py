@@ -10,20 +10,24 @@ from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
 from models.enums import CaseStatus, Sex, Stage, TraffickingStatus, TravelMode
-from models.types import EnumText, UTCDateTime
+from models.types import EncryptedText, EnumText, UTCDateTime
 
 
 class Survivor(SQLModel, table=True):
     """Personal data; read only through the access policy."""
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    given_name: str = Field(max_length=200)
-    family_name: str = Field(max_length=200)
+    # Encrypted at rest: SQL cannot filter or sort on the names.
+    given_name: str = Field(max_length=200, sa_type=EncryptedText("survivor.given_name"))
+    family_name: str = Field(max_length=200, sa_type=EncryptedText("survivor.family_name"))
+    # The rest stay clear: the consulate lookup and the statistics query them.
     sex: Sex = Field(sa_type=EnumText)
     birth_date: date | None = None
     age_estimate: int | None = None
     nationality: str = Field(max_length=2)
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Set when the case's personal data is purged: the age band at launch, kept for figures.
+    age_band: str | None = Field(default=None, max_length=20)
 
 
 class Case(SQLModel, table=True):
@@ -55,6 +59,8 @@ class Case(SQLModel, table=True):
     departed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     handed_over_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When personal data was replaced by a tombstone (retention); None while it is kept.
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     flow_run_id: uuid.UUID | None = None
     # Set with a decision in the same transaction; cleared when the flow has read it.
     # The sweeper resumes runs whose wake request is older than a few seconds.

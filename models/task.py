@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
 from models.enums import TaskKind, TaskStatus
-from models.types import EnumText, UTCDateTime
+from models.types import EncryptedJSON, EnumText, UTCDateTime
 
 
 class Task(SQLModel, table=True):
@@ -30,4 +30,7 @@ class Task(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     outcome: str | None = Field(default=None, max_length=40)
-    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # The validated decision, free-text reasons and notes included: encrypted at rest.
+    payload: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(EncryptedJSON("task.payload"))
+    )

@@ -134,3 +134,15 @@ def test_up_with_demo_serves_logins_and_stops_cleanly_on_ctrl_c(tmp_path: Path) 
     for port in (api_port, prefect_port):
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def test_purge_reports_and_defaults_to_the_retention_setting(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMEWARD_RETENTION_DAYS", "400")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["purge"])
+    assert result.exit_code == 0, result.output
+    assert "Purged 0 case(s) closed more than 400 day(s) ago." in result.output
+    refused = runner.invoke(app, ["purge", "--closed-for-days", "-1"])
+    assert refused.exit_code == 2

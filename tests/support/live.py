@@ -16,6 +16,7 @@ import httpx
 
 from cli.stack import Stack
 from core.clock import utcnow
+from core.crypto import Keyring, install_keyring
 from core.db import session_scope
 from core.settings import Settings
 from domain.agencies import NewAgency, NewUser, create_agency, create_user
@@ -24,6 +25,7 @@ from models.migrations import upgrade
 from tests.support.sink import Sink
 
 PASSWORD = "integration-password-1"
+SESSION_KEYS = Keyring.generate(source="the test session")
 
 
 def free_port() -> int:
@@ -121,6 +123,9 @@ def running_stack(data_dir: Path, **overrides: str) -> Iterator[Live]:
         "HOMEWARD_SWEEP_SECONDS": "5",
         "HOMEWARD_STUCK_RUN_SECONDS": "30",
         "HOMEWARD_JWT_SECRET": secrets.token_urlsafe(40),
+        # Every stack of the session and the test process itself share one key ring, so a
+        # row written by a test (or another stack's fixture) decrypts in every process.
+        "HOMEWARD_ENCRYPTION_KEYS": SESSION_KEYS.serialize(),
         **overrides,
     }
     # The stack reads its configuration from the environment, as `homeward up` does; it is
@@ -137,6 +142,7 @@ def running_stack(data_dir: Path, **overrides: str) -> Iterator[Live]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+    install_keyring(SESSION_KEYS)
     upgrade(settings.resolved_database_url)
     with Sink() as sink:
         try:
