@@ -21,7 +21,10 @@ ENCRYPTION_KEY_FILE = "encryption-keys"
 class Settings(BaseSettings):
     """Homeward configuration; every field maps to HOMEWARD_<FIELD>."""
 
-    model_config = SettingsConfigDict(env_prefix="HOMEWARD_", extra="ignore")
+    # hide_input_in_errors: a refused secret must not be printed in the error.
+    model_config = SettingsConfigDict(
+        env_prefix="HOMEWARD_", extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Path(".homeward")
     database_url: str | None = None

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.stack
 
 GIVEN_NAME = "Nasrin"
 FAMILY_NAME = "Akhter-Testcase"
+NOTE = "Testcase-note: lives with her uncle near the market"
 
 
 def launch(live: Live, **survivor: Any) -> dict[str, Any]:
@@ -103,7 +104,9 @@ def walk_to_closed(live: Live) -> None:
         {"received_at": (departed + timedelta(hours=1)).isoformat()},
     )
     for _ in range(2):  # follow-up offsets 0,0: both open at handover
-        live.complete("shelter", case_id, "record_follow_up", {"outcome": "reintegrating"})
+        live.complete(
+            "shelter", case_id, "record_follow_up", {"outcome": "reintegrating", "notes": NOTE}
+        )
 
     closed = live.wait_case(case_id, lambda c: c["status"] == "closed", "the case to close")
     assert closed["stage"] == "closed"
@@ -123,10 +126,11 @@ def walk_to_closed(live: Live) -> None:
     assert kinds("shelter2") == []
     everything = str(live.sink.messages())
     assert GIVEN_NAME not in everything and FAMILY_NAME not in everything
-    assert "1999" not in everything
+    assert "1999" not in everything and NOTE not in everything
     for log in (live.settings.data_dir / "logs").iterdir():
         text = log.read_text(errors="replace")
         assert GIVEN_NAME not in text and FAMILY_NAME not in text, log.name
+        assert "1999-04-12" not in text and NOTE not in text, log.name
 
 
 def test_rejected_verification_stops_the_case(live: Live) -> None:

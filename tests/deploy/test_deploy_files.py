@@ -1,0 +1,46 @@
+"""The production files, checked with what runs without a container engine."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from prefect.flows import load_flow_from_entrypoint
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+
+
+def test_every_yaml_file_parses() -> None:
+    for path in DEPLOY.rglob("*.yaml"):
+        assert list(yaml.safe_load_all(path.read_text())), path
+
+
+def test_the_dockerfile_copies_what_exists() -> None:
+    text = (DEPLOY / "Dockerfile").read_text()
+    sources = [s for line in re.findall(r"^COPY (.+) \S+$", text, re.M) for s in line.split()]
+    assert sources
+    for source in sources:
+        assert (ROOT / source).exists(), source
+
+
+def test_prefect_deployments_point_at_the_real_flows() -> None:
+    config = yaml.safe_load((DEPLOY / "prefect.yaml").read_text())
+    names = {}
+    for deployment in config["deployments"]:
+        flow = load_flow_from_entrypoint(str(ROOT / deployment["entrypoint"]))
+        names[deployment["name"]] = flow.name
+    assert names == {"repatriation": "repatriation", "sweeper": "sweeper"}
+
+
+def test_every_homeward_container_gets_the_shared_secrets() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    for name in ("migrate", "worker", "api", "deploy-flows"):
+        environment = compose["services"][name]["environment"]
+        for variable in (
+            "HOMEWARD_DATABASE_URL",
+            "HOMEWARD_JWT_SECRET",
+            "HOMEWARD_ENCRYPTION_KEYS",
+        ):
+            assert variable in environment, (name, variable)
