@@ -38,8 +38,7 @@ def error_response(
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HomewardError)
     async def _domain(_: Request, exc: HomewardError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return error_response(exc.status_code, exc.kind, exc.detail, headers)
+        return error_response(exc.status_code, exc.kind, exc.detail, exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

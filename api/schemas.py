@@ -202,3 +202,11 @@ class AuditEntryPublic(Public):
     username: str | None
     address: str | None
     detail: dict[str, Any]
+
+
+class CaseConsent(Public):
+    id: uuid.UUID
+    reference: str
+    stage: Stage
+    status: CaseStatus
+    consent: dict[str, bool]

@@ -14,6 +14,11 @@ class HomewardError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer needs (e.g. Retry-After); none by default."""
+        return {}
+
 
 class NotFound(HomewardError):
     status_code = 404
@@ -40,6 +45,10 @@ class Invalid(HomewardError):
 class Unauthorized(HomewardError):
     status_code = 401
     kind = "Unauthorized"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 # Where the request's parts are named in a location, they add nothing for the reader.

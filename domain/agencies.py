@@ -148,12 +148,27 @@ ROLES_BY_KIND: dict[AgencyKind, frozenset[Role]] = {
 
 
 def create_agency(
-    session: Session, *, data: NewAgency, now: datetime
+    session: Session,
+    *,
+    data: NewAgency,
+    now: datetime,
+    actor: User | None = None,
+    address: str | None = None,
 ) -> tuple[Agency, list[uuid.UUID]]:
-    """Register an agency; returns it and the cases a new consulate unblocks."""
+    """Register an agency; returns it and the cases a new consulate unblocks. Audited with
+    the agency's id and kind, never its notification URLs (they hold credentials)."""
     agency = Agency(**data.model_dump(), created_at=now)
     session.add(agency)
     session.flush()
+    record_audit(
+        session,
+        action=Action.create_agency,
+        at=now,
+        user=actor,
+        address=address,
+        agency_id=str(agency.id),
+        kind=agency.kind,
+    )
     unblocked: list[uuid.UUID] = []
     if agency.kind == AgencyKind.consulate:
         unblocked = list(
@@ -250,6 +265,10 @@ class TooManyLogins(HomewardError):
     def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
         super().__init__(detail)
         self.retry_after_seconds = retry_after_seconds
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 # The audit columns' widths; a longer attempted name is counted under its first 80 characters.

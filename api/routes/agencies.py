@@ -6,7 +6,6 @@ from api.deps import AdminUser, ClientAddress, CurrentUser, SessionDep, Settings
 from api.schemas import AgencyPublic
 from core.clock import utcnow
 from domain.agencies import NewAgency, create_agency, list_agencies
-from domain.audit import Action, record_audit
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
 
@@ -25,18 +24,8 @@ def register_agency(
 
     Registering a consulate moves on the cases that were waiting for one.
     """
-    now = utcnow()
-    agency, unblocked = create_agency(session, data=data, now=now)
-    # Recorded here until domain.agencies.create_agency takes the acting user and address;
-    # the entry names the agency, never its notification URLs (they hold credentials).
-    record_audit(
-        session,
-        action=Action.create_agency,
-        at=now,
-        user=admin,
-        address=address,
-        agency_id=str(agency.id),
-        kind=agency.kind,
+    agency, unblocked = create_agency(
+        session, data=data, now=utcnow(), actor=admin, address=address
     )
     session.commit()
     for case_id in unblocked:

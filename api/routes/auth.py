@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import ClientAddress, SessionDep, SettingsDep
 from api.schemas import Token
 from api.security import issue_token
 from core.clock import utcnow
 from core.errors import Unauthorized
-from domain.agencies import TooManyLogins, authenticate
+from domain.agencies import authenticate
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -27,9 +27,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 )
 def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    address: ClientAddress,
 ) -> Token:
     """Exchange a username and password for a bearer token.
 
@@ -37,19 +37,10 @@ def login(
     attempts are refused with 429 until the oldest failure is 15 minutes old.
     """
     now = utcnow()
-    address = request.client.host if request.client else None
-    try:
-        user = authenticate(
-            session, username=form.username, password=form.password, address=address, now=now
-        )
-    except TooManyLogins as refused:
-        # Through the HTTP error handler, which renders the usual JSON shape and keeps the
-        # Retry-After header (the domain error handler sets no headers but WWW-Authenticate).
-        raise HTTPException(
-            status_code=refused.status_code,
-            detail=refused.detail,
-            headers={"Retry-After": str(refused.retry_after_seconds)},
-        ) from None
+    # A lockout (429 with Retry-After) propagates as it is.
+    user = authenticate(
+        session, username=form.username, password=form.password, address=address, now=now
+    )
     # Committed for a failure too: the audit entry is what the next attempt counts.
     session.commit()
     if user is None:

@@ -2,30 +2,21 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, BackgroundTasks
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, WakerDep
-from api.schemas import Public
+from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.schemas import CaseConsent
 from core.clock import utcnow
 from domain.consent import ConsentChange, change_consent
-from models.enums import CaseStatus, Stage
 
 router = APIRouter(prefix="/cases", tags=["cases"])
-
-
-class CaseConsent(Public):
-    id: uuid.UUID
-    reference: str
-    stage: Stage
-    status: CaseStatus
-    consent: dict[str, bool]
 
 
 @router.post("/{case_id}/consent")
 def record_consent(
     case_id: uuid.UUID,
     change: ConsentChange,
-    request: Request,
+    address: ClientAddress,
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
@@ -38,7 +29,6 @@ def record_consent(
     withdrawn and their agencies told only that the case is halted. Giving it again resumes
     the case where it stopped. Withdrawing consent to follow-up contact closes the case
     instead of further follow-ups."""
-    address = request.client.host if request.client else None
     case = change_consent(
         session, user=user, case_id=case_id, change=change, now=utcnow(), address=address
     )

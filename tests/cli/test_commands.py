@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from core.db import session_scope
 from core.security import verify_password
-from models import Agency, User
+from models import Agency, AuditEntry, User
 from models.enums import Role
 from tests.support.live import free_port
 
@@ -75,6 +75,9 @@ def test_demo_creates_the_corridor_once(env: Path) -> None:
         agencies = session.exec(select(Agency)).all()
         users = session.exec(select(User)).all()
     assert sorted(a.kind for a in agencies) == ["consulate", "escort", "ngo", "shelter"]
+    with session_scope(f"sqlite:///{env / 'homeward.db'}") as session:
+        audited = session.exec(select(AuditEntry).where(AuditEntry.action == "create_agency")).all()
+    assert sorted(a.detail["agency_id"] for a in audited) == sorted(str(a.id) for a in agencies)
     consulate = next(a for a in agencies if a.kind == "consulate")
     assert (consulate.country, consulate.nationality_served) == ("IN", "BD")
     assert len(users) == 5
