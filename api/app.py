@@ -6,12 +6,14 @@ from fastapi import APIRouter, FastAPI
 
 from api.deps import Waker
 from api.errors import install_error_handlers
-from api.routes import agencies, auth, cases, consent, health, tasks, users
+from api.routes import agencies, auth, cases, consent, health, holds, tasks, transfers, users
 from core.settings import Settings
+from domain.corridors import corridors_for
 
 
 def create_app(settings: Settings | None = None, *, wake_case: Waker | None = None) -> FastAPI:
     settings = settings or Settings()
+    corridors_for(settings)  # raises CorridorConfigError: the API refuses to start
     if wake_case is None:
         from flows.control import wake_case as prefect_wake
 
@@ -28,7 +30,7 @@ def create_app(settings: Settings | None = None, *, wake_case: Waker | None = No
     app.state.wake_case = wake_case
     install_error_handlers(app)
     v1 = APIRouter(prefix="/api/v1")
-    for module in (health, auth, agencies, users, cases, consent, tasks):
+    for module in (health, auth, agencies, users, cases, consent, holds, transfers, tasks):
         v1.include_router(module.router)
     app.include_router(v1)
     return app

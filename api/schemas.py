@@ -12,7 +12,18 @@ from domain.access import View
 from domain.cases import CaseDetail
 from domain.workflow import TASKS
 from models import Agency, Case, Event, Task, User
-from models.enums import AgencyKind, CaseStatus, Role, Stage, TaskKind, TaskStatus, TravelMode
+from models.enums import (
+    AgencyKind,
+    CaseStatus,
+    ClosureReview,
+    HoldReason,
+    HoldRelease,
+    Role,
+    Stage,
+    TaskKind,
+    TaskStatus,
+    TravelMode,
+)
 
 
 class Public(BaseModel):
@@ -40,9 +51,15 @@ class AgencyPublic(Public):
     capacity: int | None
     language: str | None
     has_notify_urls: bool
+    escorts_children: bool = False
+    female_escorts: bool = False
+    accepts_children: bool = False
+    # Shelters: places taken now (survivors whose placement or transfer it accepted, until
+    # their case ends or moves on). Null for other kinds.
+    occupancy: int | None = None
 
     @classmethod
-    def of(cls, agency: Agency) -> AgencyPublic:
+    def of(cls, agency: Agency, *, occupancy: int | None = None) -> AgencyPublic:
         return cls(
             id=agency.id,
             name=agency.name,
@@ -52,6 +69,10 @@ class AgencyPublic(Public):
             capacity=agency.capacity,
             language=agency.language,
             has_notify_urls=bool(agency.notify_urls),
+            escorts_children=agency.escorts_children,
+            female_escorts=agency.female_escorts,
+            accepts_children=agency.accepts_children,
+            occupancy=occupancy,
         )
 
 
@@ -105,6 +126,13 @@ class CasePublic(CaseSummary):
     travel: TravelPlan | None = None
     travel_document_expires_on: date | None = None
     undelivered_notifications: int = 0
+    # Why a closed case closed other than by its follow-ups ("duplicate"), and of which case.
+    closed_reason: str | None = None
+    duplicate_of_case_id: uuid.UUID | None = None
+    # For the coordinating NGO: an active legal hold, and whether closing waits for a
+    # supervisor (after re-trafficking, lost contact or a reopening).
+    legal_hold: bool | None = None
+    closure_review: ClosureReview | None = None
 
     @classmethod
     def of_detail(cls, detail: CaseDetail) -> CasePublic:
@@ -143,6 +171,10 @@ class CasePublic(CaseSummary):
             ),
             travel_document_expires_on=case.travel_document_expires_on if full else None,
             undelivered_notifications=detail.undelivered_notifications,
+            closed_reason=case.closed_reason,
+            duplicate_of_case_id=case.duplicate_of_case_id if full else None,
+            legal_hold=detail.legal_hold if full else None,
+            closure_review=case.closure_review if full else None,
         )
 
 
@@ -159,9 +191,14 @@ class TaskPublic(Public):
     completed_at: datetime | None
     outcome: str | None
     result: dict[str, Any] | None
+    # What you need to act: the consulate's question (and the answer, on a resumed
+    # verification), the document to record, the shelter a transfer comes from, the other
+    # registration of a possible duplicate (its reference and agency, never its data).
+    context: dict[str, Any] | None = None
+    overdue: bool = False
 
     @classmethod
-    def of(cls, task: Task, case: Case) -> TaskPublic:
+    def of(cls, task: Task, case: Case, *, now: datetime | None = None) -> TaskPublic:
         return cls(
             id=task.id,
             case_id=task.case_id,
@@ -175,7 +212,31 @@ class TaskPublic(Public):
             completed_at=task.completed_at,
             outcome=task.outcome,
             result=task.payload,
+            context=_shown_context(task.context),
+            overdue=task.status == TaskStatus.open and now is not None and task.due_at < now,
         )
+
+
+# Internal keys of a task's context: how services find the other half of a pair.
+_INTERNAL_CONTEXT = frozenset({"pair", "other_case_id"})
+
+
+def _shown_context(context: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not context:
+        return None
+    return {k: v for k, v in context.items() if k not in _INTERNAL_CONTEXT}
+
+
+class LegalHoldPublic(Public):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    court_case_reference: str
+    reason: HoldReason
+    placed_at: datetime
+    placed_by_user_id: uuid.UUID
+    released_at: datetime | None
+    release_basis: HoldRelease | None
+    permission_reference: str | None
 
 
 class EventPublic(Public):

@@ -17,6 +17,7 @@ from core.clock import utcnow
 from core.db import session_scope
 from core.settings import Settings
 from domain.agencies import NewAgency, NewUser, create_agency, create_user
+from domain.corridors import CorridorConfigError, corridors_for
 from domain.retention import cases_to_purge, purge_case
 from models import Agency
 from models.enums import AgencyKind, Role
@@ -123,6 +124,11 @@ def up(
     """Start Homeward: a local Prefect server (unless PREFECT_API_URL is set), the runner
     and the API. Ctrl-C stops everything."""
     settings = _settings()
+    try:  # a broken corridor file stops start-up before anything runs
+        corridors_for(settings)
+    except CorridorConfigError as error:
+        typer.echo(f"Configuration error: {error}", err=True)
+        raise typer.Exit(2) from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
     settings.signing_key()

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     notification_claim_seconds: int = Field(default=120, ge=5)
     notification_max_attempts: int = Field(default=8, ge=1)
     notification_timeout_seconds: int = Field(default=5, ge=1)
+    # Deadlines, documents and escalation per country pair (domain.corridors); unset: the
+    # file shipped with Homeward, deploy/corridors.yaml.
+    corridors_file: Path | None = None
 
     @field_validator("follow_up_days", mode="before")
     @classmethod

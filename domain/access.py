@@ -23,6 +23,13 @@ COMPLETERS: dict[TaskKind, frozenset[Role]] = {
     TaskKind.confirm_departure: frozenset({Role.escort_officer}),
     TaskKind.confirm_handover: frozenset({Role.shelter_officer}),
     TaskKind.record_follow_up: frozenset({Role.shelter_officer, Role.case_worker}),
+    TaskKind.provide_information: frozenset({Role.coordinator, Role.supervisor}),
+    TaskKind.reissue_travel_document: frozenset({Role.consular_officer}),
+    TaskKind.record_document: frozenset({Role.coordinator, Role.supervisor}),
+    TaskKind.accept_transfer: frozenset({Role.shelter_officer}),
+    TaskKind.resolve_duplicate: frozenset({Role.coordinator, Role.supervisor}),
+    # Closing a case that ended badly is a supervisor's decision (DESIGN §1).
+    TaskKind.approve_closure: frozenset({Role.supervisor}),
 }
 
 LAUNCHERS = frozenset({Role.coordinator})
@@ -45,6 +52,7 @@ _PARTY_VIEW = {
     Party.escort: View.travel,
     Party.coordinator: View.full,
     Party.follow_up: View.handover,
+    Party.named: View.handover,  # a shelter asked to take the survivor in by transfer
 }
 # When an agency plays more than one part, it sees the widest view among them.
 _VIEW_RANK = [View.none, View.travel, View.handover, View.identity, View.full]
@@ -57,18 +65,27 @@ def _takes_part(agency_id: uuid.UUID) -> ColumnElement[bool]:
     - a consulate while it verifies and after it approved; after a rejection it keeps only
       the task it decided (in its inbox), not the case;
     - an escort while the case is in transport;
-    - a shelter or follow-up NGO from the placement request on, unless it declined;
+    - a shelter or follow-up NGO from the placement request on, unless it declined, and
+      only while the survivor is in its care (a transfer moves access with the survivor);
+    - a shelter asked to take the survivor in by transfer, while it decides and after;
     - no one through a withdrawn (cancelled) task.
     """
     outcome = col(Task.outcome)
     kind = col(Task.kind)
+    # A shelter's or follow-up NGO's tasks keep granting access only while it still has
+    # the survivor in its care: a shelter that transferred the survivor on loses it.
+    in_care = or_(
+        col(Task.status) == TaskStatus.open,
+        col(Task.agency_id) == col(Case.shelter_agency_id),
+        col(Task.agency_id) == col(Case.follow_up_agency_id),
+    )
     return and_(
         col(Task.agency_id) == agency_id,
         col(Task.case_id) == col(Case.id),
         col(Task.status) != TaskStatus.cancelled,
         or_(
             and_(
-                kind == TaskKind.verify_nationality,
+                kind.in_([TaskKind.verify_nationality, TaskKind.reissue_travel_document]),
                 or_(outcome.is_(None), outcome != "rejected"),
             ),
             and_(kind == TaskKind.confirm_departure, col(Case.stage) == Stage.safe_transport),
@@ -78,11 +95,21 @@ def _takes_part(agency_id: uuid.UUID) -> ColumnElement[bool]:
                         TaskKind.accept_placement,
                         TaskKind.confirm_handover,
                         TaskKind.record_follow_up,
+                        TaskKind.accept_transfer,
                     ]
                 ),
-                or_(outcome.is_(None), outcome != "declined"),
+                or_(outcome.is_(None), outcome.not_in(["declined", "rejected"])),
+                in_care,
             ),
-            kind == TaskKind.plan_transport,
+            kind.in_(
+                [
+                    TaskKind.plan_transport,
+                    TaskKind.provide_information,
+                    TaskKind.record_document,
+                    TaskKind.resolve_duplicate,
+                    TaskKind.approve_closure,
+                ]
+            ),
         ),
     )
 

@@ -111,9 +111,18 @@ class NewAgency(Payload):
     capacity: Annotated[int, Field(ge=0, le=100_000)] | None = None
     notify_urls: Annotated[list[NotifyUrl], Field(max_length=10)] = []
     language: Annotated[str, StringConstraints(min_length=2, max_length=35)] | None = None
+    # What a minor's journey needs: escorts able to accompany children (and female escorts
+    # for girls), shelters that take children.
+    escorts_children: bool = False
+    female_escorts: bool = False
+    accepts_children: bool = False
 
     @model_validator(mode="after")
     def _kind_fields(self) -> NewAgency:
+        if self.kind != AgencyKind.escort and (self.escorts_children or self.female_escorts):
+            raise ValueError("only an escort agency has escorts_children or female_escorts")
+        if self.kind != AgencyKind.shelter and self.accepts_children:
+            raise ValueError("only a shelter has accepts_children")
         if self.kind == AgencyKind.consulate and self.nationality_served is None:
             raise ValueError("a consulate needs nationality_served: the nationality it verifies")
         if self.kind != AgencyKind.consulate and self.nationality_served is not None:

@@ -8,16 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from core.clock import age_on
 from core.errors import Forbidden, NotFound
 from domain.access import CASE_READERS, LAUNCHERS, View, case_visible_to, survivor_fields, view_for
 from domain.audit import Action, audit_trail, record_audit
+from domain.duplicates import flag_likely_duplicates
 from domain.events import record_event
 from domain.payloads import NewCase
-from models import AuditEntry, Case, Event, Notification, Survivor, User
-from models.enums import NotificationStatus, Role
+from domain.policy import Policy
+from domain.progress import active_hold
+from models import AuditEntry, Case, Event, Notification, Survivor, Task, User
+from models.enums import NotificationStatus, Role, TaskStatus
 
 # No 0/O, 1/I/L: references are read aloud on the phone between agencies.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -33,7 +37,13 @@ AUDIT_READERS = frozenset({Role.coordinator, Role.supervisor})
 
 
 def launch_case(
-    session: Session, *, user: User, data: NewCase, now: datetime, address: str | None = None
+    session: Session,
+    *,
+    user: User,
+    data: NewCase,
+    policy: Policy,
+    now: datetime,
+    address: str | None = None,
 ) -> CaseDetail:
     """Record a new case for the user's NGO and return it as the launcher sees it; the flow
     run is started after commit."""
@@ -69,6 +79,7 @@ def launch_case(
         actor_user_id=user.id,
         actor_agency_id=user.agency_id,
     )
+    flag_likely_duplicates(session, case, survivor, policy=policy, now=now)
     detail = _detail_of(session, case, user, now)
     _audit_survivor_read(session, Action.launch_case, detail, user=user, now=now, address=address)
     return detail
@@ -88,13 +99,26 @@ def _readable(user: User) -> None:
 
 
 def list_cases_for(
-    session: Session, *, user: User, now: datetime, address: str | None = None
+    session: Session,
+    *,
+    user: User,
+    now: datetime,
+    overdue: bool | None = None,
+    address: str | None = None,
 ) -> list[Case]:
-    """The cases the user's agency takes part in, newest first."""
+    """The cases the user's agency takes part in, newest first; `overdue` keeps those with
+    (or without) an open task past its deadline."""
     _readable(user)
     query = (
         select(Case).where(case_visible_to(user.agency_id)).order_by(col(Case.created_at).desc())
     )
+    if overdue is not None:
+        late = exists().where(
+            col(Task.case_id) == col(Case.id),
+            col(Task.status) == TaskStatus.open,
+            col(Task.due_at) < now,
+        )
+        query = query.where(late if overdue else ~late)
     cases = list(session.exec(query).all())
     # One entry for the listing, not one per case: a list carries no survivor fields.
     record_audit(
@@ -120,6 +144,7 @@ class CaseDetail:
     view: View
     survivor: dict[str, Any] | None
     undelivered_notifications: int
+    legal_hold: bool = False
 
 
 def case_detail(
@@ -155,7 +180,8 @@ def _detail_of(session: Session, case: Case, user: User, now: datetime) -> CaseD
                 )
             ).all()
         )
-    return CaseDetail(case, view, survivor, undelivered)
+    hold = view == View.full and active_hold(session, case.id) is not None
+    return CaseDetail(case, view, survivor, undelivered, hold)
 
 
 def _audit_survivor_read(

@@ -12,17 +12,17 @@ import uuid
 from datetime import datetime
 
 from pydantic import model_validator
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from core.errors import Conflict, Forbidden
 from domain.access import View, view_for
 from domain.audit import Action, record_audit
 from domain.cases import get_case_for
-from domain.events import enqueue_notification, record_event
+from domain.events import record_event
 from domain.payloads import Payload
-from models import Case, ConsentRecord, Task, User
-from models.enums import CaseStatus, ConsentPurpose, Role, Stage, TaskKind, TaskStatus
+from domain.progress import withdraw_open_tasks
+from models import Case, ConsentRecord, User
+from models.enums import CaseStatus, ConsentPurpose, Role, Stage, TaskKind
 
 CONSENT_KEEPERS = frozenset({Role.coordinator, Role.supervisor})
 
@@ -107,7 +107,7 @@ def change_consent(
         case.status = CaseStatus.open
         record_event(session, case, "case_resumed", at=now)
     if not case.consent_follow_up and case.stage == Stage.reintegration_followup:
-        _withdraw_tasks(session, case, now, kinds=(TaskKind.record_follow_up,), notify=False)
+        withdraw_open_tasks(session, case, now, kinds=(TaskKind.record_follow_up,), tell=None)
     case.wake_requested_at = now
     case.updated_at = now
     session.add(case)
@@ -127,42 +127,4 @@ def _answers(change: ConsentChange) -> list[tuple[ConsentPurpose, bool]]:
 def _halt(session: Session, case: Case, now: datetime) -> None:
     case.status = CaseStatus.halted
     record_event(session, case, "case_halted", at=now)
-    _withdraw_tasks(session, case, now, kinds=tuple(TaskKind), notify=True)
-
-
-def _withdraw_tasks(
-    session: Session, case: Case, now: datetime, *, kinds: tuple[TaskKind, ...], notify: bool
-) -> None:
-    """Cancel the case's open tasks of these kinds; tell the agencies that held them."""
-    tasks = session.exec(
-        select(Task).where(
-            Task.case_id == case.id,
-            Task.status == TaskStatus.open,
-            col(Task.kind).in_([str(k) for k in kinds]),
-        )
-    ).all()
-    for task in tasks:
-        session.execute(
-            update(Task)
-            .where(col(Task.id) == task.id, col(Task.status) == TaskStatus.open)
-            .values(status=TaskStatus.cancelled, completed_at=now)
-        )
-        record_event(
-            session,
-            case,
-            "task_cancelled",
-            at=now,
-            task_id=str(task.id),
-            task_kind=task.kind,
-            round=task.round,
-        )
-        if notify and task.agency_id != case.coordinator_agency_id:
-            enqueue_notification(
-                session,
-                case,
-                agency_id=task.agency_id,
-                kind="case_halted",
-                dedupe_key=f"case_halted:{task.id}",
-                at=now,
-                task_id=task.id,
-            )
+    withdraw_open_tasks(session, case, now, tell="case_halted")

@@ -16,10 +16,19 @@ from pydantic import (
 )
 
 from core.countries import CountryCode
-from models.enums import FollowUpOutcome, Sex, TraffickingStatus, TravelMode
+from models.enums import (
+    FollowUpOutcome,
+    HoldReason,
+    HoldRelease,
+    ReopenReason,
+    Sex,
+    TraffickingStatus,
+    TravelMode,
+)
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 
 class Payload(BaseModel):
@@ -35,6 +44,30 @@ class NationalityApproved(Payload):
 class NationalityRejected(Payload):
     decision: Literal["rejected"]
     reason: Text
+
+
+class InformationRequested(Payload):
+    """The consulate needs something from the coordinator before it can decide."""
+
+    decision: Literal["information_requested"]
+    question: LongText
+
+
+class InformationProvided(Payload):
+    answer: LongText
+
+
+class TravelDocumentReissued(Payload):
+    travel_document_number: ShortText
+    travel_document_expires_on: date
+
+
+class DocumentRecorded(Payload):
+    """A document the corridor requires before departure (which one: the task says)."""
+
+    reference: ShortText
+    issued_on: date
+    expires_on: date | None = None
 
 
 class TransportPlan(Payload):
@@ -71,10 +104,80 @@ class FollowUp(Payload):
     notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = None
 
 
+class TransferAccepted(Payload):
+    decision: Literal["accepted"]
+
+
+class TransferRejected(Payload):
+    decision: Literal["rejected"]
+    reason: Text
+
+
+class DuplicateLinked(Payload):
+    """The two cases are one survivor: the later one closes as a duplicate."""
+
+    decision: Literal["linked"]
+
+
+class DuplicateDismissed(Payload):
+    decision: Literal["dismissed"]
+    reason: Text | None = None
+
+
+class ClosureApproved(Payload):
+    decision: Literal["close"]
+    reason: Text
+
+
+class FollowUpContinued(Payload):
+    decision: Literal["continue_follow_up"]
+    reason: Text
+
+
 VerifyNationality = Annotated[
-    NationalityApproved | NationalityRejected, Field(discriminator="decision")
+    NationalityApproved | NationalityRejected | InformationRequested,
+    Field(discriminator="decision"),
 ]
+AcceptTransfer = Annotated[TransferAccepted | TransferRejected, Field(discriminator="decision")]
+ResolveDuplicate = Annotated[DuplicateLinked | DuplicateDismissed, Field(discriminator="decision")]
+ApproveClosure = Annotated[ClosureApproved | FollowUpContinued, Field(discriminator="decision")]
 AcceptPlacement = Annotated[PlacementAccepted | PlacementDeclined, Field(discriminator="decision")]
+
+
+# --- requests that are not a task ------------------------------------------------------
+
+
+class NewHold(Payload):
+    """A court or the police needs the survivor to stay: departure waits until release."""
+
+    court_case_reference: ShortText
+    reason: HoldReason
+
+
+class HoldReleaseIn(Payload):
+    basis: HoldRelease
+    # The court's permission (order number); not needed when remote testimony is arranged.
+    permission_reference: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _permission_named(self) -> HoldReleaseIn:
+        if self.basis == HoldRelease.court_permission and self.permission_reference is None:
+            raise ValueError(
+                "permission_reference: name the court's permission (e.g. its order number)"
+            )
+        return self
+
+
+class NewTransfer(Payload):
+    to_shelter_id: uuid.UUID
+    reason: Text
+
+
+class Reopening(Payload):
+    """Why a closed case is taken up again (e.g. news of re-trafficking after closure)."""
+
+    reason: ReopenReason
+    note: Text | None = None
 
 
 # --- launching a case ------------------------------------------------------------------

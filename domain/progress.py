@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, overload
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from domain.events import enqueue_notification, record_event
+from domain.policy import Policy, documents_needed, is_minor_on, travel_document_valid
 from domain.workflow import (
     TASKS,
     CaseFacts,
@@ -21,11 +24,12 @@ from domain.workflow import (
     Step,
     TaskFact,
     Wait,
+    allowance_left,
     decide,
     due_at,
 )
-from models import Agency, Case, Survivor, Task
-from models.enums import AgencyKind, CaseStatus, Stage, TaskKind, TaskStatus
+from models import Agency, Case, LegalHold, Survivor, Task
+from models.enums import AgencyKind, CaseStatus, ClosureReview, Stage, TaskKind, TaskStatus
 
 # A pass applies at most this many steps; a well-formed workflow needs far fewer.
 MAX_STEPS = 50
@@ -44,13 +48,13 @@ class Advanced:
 
 
 def advance_case(
-    session: Session, *, case_id: uuid.UUID, follow_up_days: tuple[int, ...], now: datetime
+    session: Session, *, case_id: uuid.UUID, policy: Policy, now: datetime
 ) -> Advanced:
     """Apply every automatic step the case is ready for. Idempotent; flushes, never commits."""
     case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).one()
     case.wake_requested_at = None
     for _ in range(MAX_STEPS):
-        step = decide(_facts(session, case, follow_up_days), now)
+        step = decide(_facts(session, case, policy, now), now)
         match step:
             case Wait() | Ended():
                 _set_blocked(session, case, step, now)
@@ -58,7 +62,7 @@ def advance_case(
                 session.flush()
                 return Advanced(step, case.reference)
             case OpenTask():
-                _open_task(session, case, step, now)
+                _open_task(session, case, step, policy, now)
             case MoveTo():
                 _move(session, case, step, now)
             case Finish():
@@ -69,22 +73,44 @@ def advance_case(
     raise RuntimeError(f"case {case.reference} did not settle after {MAX_STEPS} steps")
 
 
-def _facts(session: Session, case: Case, follow_up_days: tuple[int, ...]) -> CaseFacts:
+def _facts(session: Session, case: Case, policy: Policy, now: datetime) -> CaseFacts:
     tasks = session.exec(select(Task).where(Task.case_id == case.id)).all()
+    survivor = session.exec(select(Survivor).where(Survivor.id == case.survivor_id)).one()
+    corridor = policy.corridor_of(case, survivor)
     consulate = case.consulate_agency_id is not None or (
         case.stage == Stage.identification and find_consulate(session, case) is not None
     )
+    minor = is_minor_on(survivor, case, case.travel_date or now.date())
     return CaseFacts(
         stage=Stage(case.stage),
         status=CaseStatus(case.status),
         tasks=tuple(
-            TaskFact(TaskKind(t.kind), t.round, TaskStatus(t.status), t.outcome) for t in tasks
+            TaskFact(
+                TaskKind(t.kind),
+                t.round,
+                TaskStatus(t.status),
+                t.outcome,
+                (t.context or {}).get("document"),
+            )
+            for t in tasks
         ),
         consulate_available=consulate,
         handed_over_at=case.handed_over_at,
-        follow_up_days=follow_up_days,
+        follow_up_days=policy.follow_ups(corridor),
         follow_up_consent=case.consent_follow_up,
+        documents_needed=documents_needed(corridor, minor=minor),
+        placement_required=corridor.placement_required,
+        travel_document_valid=travel_document_valid(case, now.date()),
+        legal_hold=active_hold(session, case.id) is not None,
+        extra_follow_ups=case.extra_follow_ups,
+        closure_review=ClosureReview(case.closure_review) if case.closure_review else None,
     )
+
+
+def active_hold(session: Session, case_id: uuid.UUID) -> LegalHold | None:
+    return session.exec(
+        select(LegalHold).where(LegalHold.case_id == case_id, col(LegalHold.released_at).is_(None))
+    ).first()
 
 
 def find_consulate(session: Session, case: Case) -> Agency | None:
@@ -116,7 +142,7 @@ def _agency_for(case: Case, party: Party) -> uuid.UUID:
     return agency
 
 
-def _open_task(session: Session, case: Case, step: OpenTask, now: datetime) -> None:
+def _open_task(session: Session, case: Case, step: OpenTask, policy: Policy, now: datetime) -> None:
     existing = session.exec(
         select(Task).where(
             Task.case_id == case.id, Task.kind == step.kind, Task.round == step.round
@@ -125,16 +151,28 @@ def _open_task(session: Session, case: Case, step: OpenTask, now: datetime) -> N
     if existing is not None:  # decide() never asks twice; guard against a broken invariant
         raise RuntimeError(f"{step.kind} round {step.round} of {case.reference} already exists")
     spec = TASKS[step.kind]
+    survivor = session.exec(select(Survivor).where(Survivor.id == case.survivor_id)).one()
+    corridor = policy.corridor_of(case, survivor)
+    context, allowance = _context_for(session, case, step)
     task = Task(
         case_id=case.id,
         kind=step.kind,
         round=step.round,
         agency_id=_agency_for(case, spec.party),
         opened_at=now,
-        due_at=due_at(step.kind, now, travel_date=case.travel_date, departed_at=case.departed_at),
+        due_at=due_at(
+            step.kind,
+            now,
+            travel_date=case.travel_date,
+            departed_at=case.departed_at,
+            deadlines=corridor.deadlines,
+            allowance=allowance,
+        ),
+        context=context,
     )
     session.add(task)
     session.flush()
+    about: dict[str, Any] = {"document": step.subject} if step.subject else {}
     record_event(
         session,
         case,
@@ -146,6 +184,7 @@ def _open_task(session: Session, case: Case, step: OpenTask, now: datetime) -> N
         round=task.round,
         agency_id=str(task.agency_id),
         due_at=task.due_at.isoformat(),
+        **about,
     )
     enqueue_notification(
         session,
@@ -160,6 +199,58 @@ def _open_task(session: Session, case: Case, step: OpenTask, now: datetime) -> N
     )
     if step.notice is not None:
         _notify_coordinator(session, case, step.notice, now, key=f"{step.notice}:{task.id}")
+
+
+def _context_for(
+    session: Session, case: Case, step: OpenTask
+) -> tuple[dict[str, Any] | None, timedelta | None]:
+    """What the new task's agency needs to act, and the allowance it inherits, if any."""
+    if step.kind == TaskKind.record_document:
+        return {"document": step.subject}, None
+    if step.kind == TaskKind.provide_information:
+        asked = _task(session, case, TaskKind.verify_nationality, step.round)
+        return {"question": (asked.payload or {}).get("question")}, None
+    if step.kind == TaskKind.verify_nationality and step.round > 1:
+        previous = _task(session, case, TaskKind.verify_nationality, step.round - 1)
+        answer = _task(session, case, TaskKind.provide_information, step.round - 1, missing=True)
+        if previous.outcome != "information_requested" or previous.completed_at is None:
+            return None, None  # withdrawn by a halt: a fresh verification
+        # The clock stopped while the question was with the coordinator.
+        allowance = allowance_left(previous.due_at, previous.completed_at)
+        answered = answer is not None and answer.status == TaskStatus.done
+        return {
+            "question": (previous.payload or {}).get("question"),
+            "answer": (answer.payload or {}).get("answer") if answered and answer else None,
+        }, allowance
+    if step.kind == TaskKind.reissue_travel_document:
+        return {
+            "expires_on": _iso(case.travel_document_expires_on),
+            "travel_date": _iso(case.travel_date),
+        }, None
+    return None, None
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+@overload
+def _task(
+    session: Session, case: Case, kind: TaskKind, round_: int, *, missing: Literal[False] = ...
+) -> Task: ...
+@overload
+def _task(
+    session: Session, case: Case, kind: TaskKind, round_: int, *, missing: Literal[True]
+) -> Task | None: ...
+def _task(
+    session: Session, case: Case, kind: TaskKind, round_: int, *, missing: bool = False
+) -> Task | None:
+    task = session.exec(
+        select(Task).where(Task.case_id == case.id, Task.kind == kind, Task.round == round_)
+    ).first()
+    if task is None and not missing:
+        raise RuntimeError(f"{kind} round {round_} of {case.reference} is missing")
+    return task
 
 
 def _move(session: Session, case: Case, step: MoveTo, now: datetime) -> None:
@@ -205,6 +296,56 @@ def _set_blocked(session: Session, case: Case, step: Wait | Ended, now: datetime
     record_event(
         session, case, "case_blocked" if blocked else "case_unblocked", at=now, reason=blocked
     )
+
+
+def withdraw_open_tasks(
+    session: Session,
+    case: Case,
+    now: datetime,
+    *,
+    kinds: tuple[TaskKind, ...] = tuple(TaskKind),
+    tell: str | None,
+    only: uuid.UUID | None = None,
+) -> list[Task]:
+    """Cancel the case's open tasks of these kinds (or the one task `only`); tell the
+    agencies that held them with a message of kind `tell` (never the coordinator itself)."""
+    query = select(Task).where(
+        Task.case_id == case.id,
+        Task.status == TaskStatus.open,
+        col(Task.kind).in_([str(k) for k in kinds]),
+    )
+    if only is not None:
+        query = query.where(Task.id == only)
+    withdrawn = []
+    for task in session.exec(query).all():
+        cancelled = session.execute(
+            update(Task)
+            .where(col(Task.id) == task.id, col(Task.status) == TaskStatus.open)
+            .values(status=TaskStatus.cancelled, completed_at=now)
+        )
+        if cancelled.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        withdrawn.append(task)
+        record_event(
+            session,
+            case,
+            "task_cancelled",
+            at=now,
+            task_id=str(task.id),
+            task_kind=task.kind,
+            round=task.round,
+        )
+        if tell is not None and task.agency_id != case.coordinator_agency_id:
+            enqueue_notification(
+                session,
+                case,
+                agency_id=task.agency_id,
+                kind=tell,
+                dedupe_key=f"{tell}:{task.id}",
+                at=now,
+                task_id=task.id,
+            )
+    return withdrawn
 
 
 # --- what the sweeper looks for --------------------------------------------------------

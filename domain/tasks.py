@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound, describe_validation_errors
 from domain import payloads
 from domain.access import COMPLETERS
 from domain.audit import Action, record_audit
-from domain.events import record_event
-from domain.workflow import TASKS, outcome_of
-from models import Agency, Case, Task, User
-from models.enums import AgencyKind, CaseStatus, Role, TaskKind, TaskStatus
+from domain.duplicates import apply_duplicate_answer
+from domain.events import enqueue_notification, record_event
+from domain.policy import Policy, documents_needed, is_minor_on, travel_document_valid
+from domain.progress import active_hold
+from domain.shelters import ensure_room
+from domain.transfers import apply_transfer_answer
+from domain.workflow import ALERTING_OUTCOMES, TASKS, closure_review_after, outcome_of
+from models import Agency, Case, Survivor, Task, User
+from models.enums import (
+    AgencyKind,
+    CaseStatus,
+    ClosureReview,
+    Role,
+    Sex,
+    TaskKind,
+    TaskStatus,
+)
 
 
 def list_tasks_for(
@@ -26,9 +39,11 @@ def list_tasks_for(
     user: User,
     now: datetime,
     status: TaskStatus | None = None,
+    overdue: bool | None = None,
     address: str | None = None,
 ) -> list[tuple[Task, Case]]:
-    """The user's agency's tasks (its inbox when status is open), oldest due first."""
+    """The user's agency's tasks (its inbox when status is open), oldest due first;
+    `overdue` keeps the open ones past (or not past) their deadline."""
     if user.role == Role.admin:
         raise Forbidden("administrators have no inbox")
     query = (
@@ -39,6 +54,9 @@ def list_tasks_for(
     )
     if status is not None:
         query = query.where(Task.status == status)
+    if overdue is not None:
+        late = and_(col(Task.status) == TaskStatus.open, col(Task.due_at) < now)
+        query = query.where(late if overdue else ~late)
     rows = [(task, case) for task, case in session.exec(query).all()]
     _audit_inbox_read(session, rows, user=user, status=status, now=now, address=address)
     return rows
@@ -92,6 +110,7 @@ def complete_task(
     user: User,
     task_id: uuid.UUID,
     body: dict[str, Any],
+    policy: Policy,
     now: datetime,
     address: str | None = None,
 ) -> tuple[Task, Case]:
@@ -107,9 +126,9 @@ def complete_task(
         payload = TASKS[TaskKind(task.kind)].payload.validate_python(body)
     except ValidationError as error:
         raise Invalid(describe_validation_errors(error.errors(include_input=False))) from None
-    _check_and_apply(session, case, payload, now)
     outcome = outcome_of(TaskKind(task.kind), payload)
-    # Guarded update: of two concurrent completions, exactly one changes the row.
+    # Guarded update: of two concurrent completions, exactly one changes the row. The
+    # effects below run in the same transaction, so a refusal among them undoes it.
     done = session.execute(
         update(Task)
         .where(col(Task.id) == task.id, col(Task.status) == TaskStatus.open)
@@ -123,6 +142,8 @@ def complete_task(
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("this task was completed by someone else a moment ago")
+    session.refresh(task)
+    _check_and_apply(session, case, task, payload, policy, now)
     case.wake_requested_at = now
     case.updated_at = now
     session.add(case)
@@ -156,7 +177,9 @@ def complete_task(
     return task, case
 
 
-def _check_and_apply(session: Session, case: Case, payload: Any, now: datetime) -> None:
+def _check_and_apply(
+    session: Session, case: Case, task: Task, payload: Any, policy: Policy, now: datetime
+) -> None:
     """Rules that need the database, then the facts the decision adds to the case."""
     today = now.date()
     match payload:
@@ -165,31 +188,32 @@ def _check_and_apply(session: Session, case: Case, payload: Any, now: datetime) 
                 raise Invalid("travel_document_expires_on: the travel document has already expired")
             case.travel_document_number = payload.travel_document_number
             case.travel_document_expires_on = payload.travel_document_expires_on
-        case payloads.TransportPlan():
-            if payload.travel_date < today:
-                raise Invalid("travel_date: the travel date is in the past")
-            _require_agency(
-                session, payload.escort_agency_id, AgencyKind.escort, "escort_agency_id"
-            )
-            shelter = _require_agency(
-                session, payload.receiving_shelter_id, AgencyKind.shelter, "receiving_shelter_id"
-            )
-            if payload.follow_up_agency_id is not None:
-                ngo = _require_agency(
-                    session, payload.follow_up_agency_id, AgencyKind.ngo, "follow_up_agency_id"
+        case payloads.TravelDocumentReissued():
+            needed = max(case.travel_date or today, today)
+            if payload.travel_document_expires_on < needed:
+                raise Invalid(
+                    "travel_document_expires_on: the re-issued document must still be valid "
+                    f"on the travel date ({needed.isoformat()})"
                 )
-                if ngo.country != shelter.country:
-                    raise Invalid(
-                        "follow_up_agency_id: the follow-up NGO must work in the home country, "
-                        f"where the receiving shelter is ({shelter.country})"
-                    )
-            case.travel_date = payload.travel_date
-            case.travel_mode = payload.mode
-            case.crossing_point = payload.crossing_point
-            case.escort_agency_id = payload.escort_agency_id
-            case.shelter_agency_id = payload.receiving_shelter_id
-            case.follow_up_agency_id = payload.follow_up_agency_id
+            case.travel_document_number = payload.travel_document_number
+            case.travel_document_expires_on = payload.travel_document_expires_on
+        case payloads.DocumentRecorded():
+            if payload.issued_on > today:
+                raise Invalid("issued_on: the document is dated in the future")
+            needed = max(case.travel_date or today, today)
+            if payload.expires_on is not None and payload.expires_on < needed:
+                raise Invalid(
+                    f"expires_on: the document runs out before the travel ({needed.isoformat()})"
+                )
+        case payloads.TransportPlan():
+            _check_plan(session, case, payload, policy, today)
+        case payloads.PlacementAccepted():
+            ensure_room(session, session.get_one(Agency, task.agency_id), for_case=case)
+            case.placed_at = now
         case payloads.Departure():
+            obstacles = departure_obstacles(session, case, policy, today)
+            if obstacles:
+                raise Conflict("the survivor cannot depart yet: " + "; ".join(obstacles))
             if payload.departed_at > now + timedelta(minutes=10):
                 raise Invalid("departed_at: the departure time is in the future")
             case.departed_at = payload.departed_at
@@ -199,6 +223,121 @@ def _check_and_apply(session: Session, case: Case, payload: Any, now: datetime) 
             if case.departed_at is not None and payload.received_at < case.departed_at:
                 raise Invalid("received_at: the handover is recorded as before the departure")
             case.handed_over_at = payload.received_at
+        case payloads.FollowUp():
+            review = closure_review_after(
+                ClosureReview(case.closure_review) if case.closure_review else None,
+                payload.outcome,
+            )
+            case.closure_review = review
+            if payload.outcome in ALERTING_OUTCOMES:
+                record_event(session, case, "follow_up_alert", at=now, task_id=str(task.id))
+                enqueue_notification(
+                    session,
+                    case,
+                    agency_id=case.coordinator_agency_id,
+                    kind="follow_up_alert",
+                    dedupe_key=f"follow_up_alert:{task.id}",
+                    at=now,
+                )
+        case payloads.ClosureApproved():
+            case.closure_review = ClosureReview.approved
+        case payloads.FollowUpContinued():
+            case.extra_follow_ups += 1
+        case payloads.TransferAccepted() | payloads.TransferRejected():
+            apply_transfer_answer(
+                session, case, task, accepted=payload.decision == "accepted", now=now
+            )
+        case payloads.DuplicateLinked() | payloads.DuplicateDismissed():
+            apply_duplicate_answer(
+                session, case, task, linked=payload.decision == "linked", now=now
+            )
+
+
+def _check_plan(
+    session: Session, case: Case, plan: payloads.TransportPlan, policy: Policy, today: date
+) -> None:
+    if plan.travel_date < today:
+        raise Invalid("travel_date: the travel date is in the past")
+    escort = _require_agency(session, plan.escort_agency_id, AgencyKind.escort, "escort_agency_id")
+    shelter = _require_agency(
+        session, plan.receiving_shelter_id, AgencyKind.shelter, "receiving_shelter_id"
+    )
+    if plan.follow_up_agency_id is not None:
+        ngo = _require_agency(
+            session, plan.follow_up_agency_id, AgencyKind.ngo, "follow_up_agency_id"
+        )
+        if ngo.country != shelter.country:
+            raise Invalid(
+                "follow_up_agency_id: the follow-up NGO must work in the home country, "
+                f"where the receiving shelter is ({shelter.country})"
+            )
+    survivor = session.get_one(Survivor, case.survivor_id)
+    minor = is_minor_on(survivor, case, plan.travel_date)
+    if minor:
+        # A child's journey (DESIGN §2: minors are flagged on the travel date).
+        if not escort.escorts_children:
+            raise Invalid(
+                "escort_agency_id: the survivor is under 18 on the travel date; choose an "
+                "escort agency registered as able to escort children"
+            )
+        corridor = policy.corridor_of(case, survivor)
+        if (
+            corridor.female_escort_for_girls
+            and survivor.sex == Sex.female
+            and not escort.female_escorts
+        ):
+            raise Invalid(
+                f"escort_agency_id: on the {corridor.name} corridor a girl travels with a "
+                "female escort; choose an escort agency registered as having female escorts"
+            )
+        if not shelter.accepts_children:
+            raise Invalid(
+                "receiving_shelter_id: the survivor is under 18 on the travel date; choose "
+                "a shelter registered as taking children"
+            )
+    # A new plan gives up any place held under the previous one.
+    case.placed_at = None
+    ensure_room(session, shelter, for_case=case)
+    case.is_minor = minor
+    case.travel_date = plan.travel_date
+    case.travel_mode = plan.mode
+    case.crossing_point = plan.crossing_point
+    case.escort_agency_id = plan.escort_agency_id
+    case.shelter_agency_id = plan.receiving_shelter_id
+    case.follow_up_agency_id = plan.follow_up_agency_id
+
+
+def departure_obstacles(session: Session, case: Case, policy: Policy, today: date) -> list[str]:
+    """Why the survivor may not leave today, in words a coordinator can act on."""
+    obstacles = []
+    if active_hold(session, case.id) is not None:
+        obstacles.append("a legal hold is active (release it with the court's permission)")
+    if case.travel_document_expires_on is None:
+        obstacles.append("no travel document is recorded")
+    elif not travel_document_valid(case, today):
+        obstacles.append(
+            f"the travel document expires on {case.travel_document_expires_on.isoformat()}, "
+            "before the travel date; the consulate has been asked to re-issue it"
+        )
+    survivor = session.get_one(Survivor, case.survivor_id)
+    corridor = policy.corridor_of(case, survivor)
+    needed = documents_needed(
+        corridor, minor=is_minor_on(survivor, case, case.travel_date or today)
+    )
+    recorded = {
+        (t.context or {}).get("document")
+        for t in session.exec(
+            select(Task).where(
+                Task.case_id == case.id,
+                Task.kind == TaskKind.record_document,
+                Task.status == TaskStatus.done,
+            )
+        ).all()
+    }
+    missing = [d for d in needed if d not in recorded]
+    if missing:
+        obstacles.append("required documents are not recorded: " + ", ".join(missing))
+    return obstacles
 
 
 def _require_agency(session: Session, agency_id: uuid.UUID, kind: AgencyKind, field: str) -> Agency:

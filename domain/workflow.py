@@ -7,6 +7,7 @@ again until the answer is to wait for a person or that the case has ended.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -15,7 +16,15 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from domain import payloads
-from models.enums import CaseStatus, Stage, TaskKind, TaskStatus
+from models.enums import (
+    CaseStatus,
+    ClosureReview,
+    DocumentKind,
+    FollowUpOutcome,
+    Stage,
+    TaskKind,
+    TaskStatus,
+)
 
 
 class Party(StrEnum):
@@ -26,6 +35,7 @@ class Party(StrEnum):
     escort = "escort"
     shelter = "shelter"
     follow_up = "follow_up"  # a named home-country NGO, else the receiving shelter
+    named = "named"  # an agency the request names (a transfer's receiving shelter)
 
 
 class Notice(StrEnum):
@@ -55,6 +65,18 @@ TASKS: dict[TaskKind, TaskSpec] = {
             TypeAdapter(payloads.VerifyNationality),
         ),
         TaskSpec(
+            TaskKind.provide_information,
+            Stage.consular_verification,
+            Party.coordinator,
+            TypeAdapter(payloads.InformationProvided),
+        ),
+        TaskSpec(
+            TaskKind.record_document,
+            Stage.safe_transport,
+            Party.coordinator,
+            TypeAdapter(payloads.DocumentRecorded),
+        ),
+        TaskSpec(
             TaskKind.plan_transport,
             Stage.safe_transport,
             Party.coordinator,
@@ -65,6 +87,12 @@ TASKS: dict[TaskKind, TaskSpec] = {
             Stage.safe_transport,
             Party.shelter,
             TypeAdapter(payloads.AcceptPlacement),
+        ),
+        TaskSpec(
+            TaskKind.reissue_travel_document,
+            Stage.safe_transport,
+            Party.consulate,
+            TypeAdapter(payloads.TravelDocumentReissued),
         ),
         TaskSpec(
             TaskKind.confirm_departure,
@@ -84,6 +112,24 @@ TASKS: dict[TaskKind, TaskSpec] = {
             Party.follow_up,
             TypeAdapter(payloads.FollowUp),
         ),
+        TaskSpec(
+            TaskKind.accept_transfer,
+            Stage.reintegration_followup,
+            Party.named,
+            TypeAdapter(payloads.AcceptTransfer),
+        ),
+        TaskSpec(
+            TaskKind.approve_closure,
+            Stage.reintegration_followup,
+            Party.coordinator,
+            TypeAdapter(payloads.ApproveClosure),
+        ),
+        TaskSpec(
+            TaskKind.resolve_duplicate,
+            Stage.identification,
+            Party.coordinator,
+            TypeAdapter(payloads.ResolveDuplicate),
+        ),
     )
 }
 
@@ -96,19 +142,25 @@ STAGE_ORDER: tuple[Stage, ...] = (
     Stage.closed,
 )
 
+# Follow-up outcomes that alert the coordinator at once and make closing the case wait for
+# a supervisor's decision.
+ALERTING_OUTCOMES = frozenset({FollowUpOutcome.re_trafficked, FollowUpOutcome.lost_contact})
 
-@dataclass(frozen=True)
-class Deadlines:
-    """Time allowed per task kind. Policy choices, not law: no SOP sets numeric limits."""
-
-    verify_nationality: timedelta = timedelta(days=90)
-    plan_transport: timedelta = timedelta(days=14)
-    accept_placement: timedelta = timedelta(days=7)
-    handover_after_departure: timedelta = timedelta(days=2)
-    record_follow_up: timedelta = timedelta(days=14)
-
-
-DEFAULT_DEADLINES = Deadlines()
+# Time allowed per task kind when no corridor says otherwise. Policy choices, not law: no
+# SOP sets numeric limits (the corridors file sets them per country pair).
+DEFAULT_DEADLINES: Mapping[str, timedelta] = {
+    TaskKind.verify_nationality: timedelta(days=90),
+    TaskKind.provide_information: timedelta(days=14),
+    TaskKind.reissue_travel_document: timedelta(days=30),
+    TaskKind.record_document: timedelta(days=30),
+    TaskKind.plan_transport: timedelta(days=14),
+    TaskKind.accept_placement: timedelta(days=7),
+    TaskKind.confirm_handover: timedelta(days=2),  # counted from the departure
+    TaskKind.record_follow_up: timedelta(days=14),
+    TaskKind.accept_transfer: timedelta(days=7),
+    TaskKind.resolve_duplicate: timedelta(days=7),
+    TaskKind.approve_closure: timedelta(days=14),
+}
 
 
 def due_at(
@@ -117,26 +169,54 @@ def due_at(
     *,
     travel_date: date | None = None,
     departed_at: datetime | None = None,
-    deadlines: Deadlines = DEFAULT_DEADLINES,
+    deadlines: Mapping[str, timedelta] = DEFAULT_DEADLINES,
+    allowance: timedelta | None = None,
 ) -> datetime:
-    """When a task of this kind, opened at `opened_at`, is due."""
+    """When a task of this kind, opened at `opened_at`, is due. `allowance` replaces the
+    corridor's (a verification resumed after a question keeps what was left of its own)."""
     match kind:
-        case TaskKind.verify_nationality:
-            return opened_at + deadlines.verify_nationality
-        case TaskKind.plan_transport:
-            return opened_at + deadlines.plan_transport
-        case TaskKind.accept_placement:
-            return opened_at + deadlines.accept_placement
         case TaskKind.confirm_departure:
             if travel_date is None:
                 raise ValueError("a departure is due by its planned travel date")
             # Due by the end of the planned travel day, and never before the task opens.
             return max(datetime.combine(travel_date + timedelta(days=1), time(), UTC), opened_at)
         case TaskKind.confirm_handover:
-            return (departed_at or opened_at) + deadlines.handover_after_departure
-        case TaskKind.record_follow_up:
-            return opened_at + deadlines.record_follow_up
-    raise ValueError(f"unknown task kind {kind}")
+            return (departed_at or opened_at) + deadlines[kind]
+    if allowance is not None:
+        return opened_at + allowance
+    return opened_at + deadlines[kind]
+
+
+def allowance_left(due: datetime, paused_at: datetime) -> timedelta:
+    """What was left of a deadline when the clock stopped (a question went to the
+    coordinator): the consulate gets it back when the answer comes."""
+    return max(due - paused_at, timedelta(0))
+
+
+class Escalation(StrEnum):
+    """How far past its deadline a task is: each level is announced once."""
+
+    overdue = "overdue"  # due: the assigned agency is reminded and the coordinator told
+    escalated = "escalated"  # overdue by half its allowance again: the focal point is told
+
+
+def escalation_due(opened_at: datetime, due: datetime, now: datetime) -> Escalation | None:
+    """The highest escalation level an open task has reached."""
+    if now < due:
+        return None
+    if now >= due + (due - opened_at) / 2:
+        return Escalation.escalated
+    return Escalation.overdue
+
+
+def closure_review_after(
+    current: ClosureReview | None, outcome: FollowUpOutcome
+) -> ClosureReview | None:
+    """A follow-up that found the survivor re-trafficked or lost means a supervisor decides
+    when the case closes; a later good outcome does not lift that."""
+    if outcome in ALERTING_OUTCOMES:
+        return ClosureReview.required
+    return current
 
 
 def outcome_of(kind: TaskKind, payload: Any) -> str:
@@ -153,6 +233,12 @@ def outcome_of(kind: TaskKind, payload: Any) -> str:
             return "received"
         case TaskKind.record_follow_up:
             return str(payload.outcome)
+        case TaskKind.provide_information:
+            return "answered"
+        case TaskKind.reissue_travel_document:
+            return "reissued"
+        case TaskKind.record_document:
+            return "recorded"
     raise ValueError(f"no outcome defined for {kind}")
 
 
@@ -165,6 +251,7 @@ class TaskFact:
     round: int
     status: TaskStatus
     outcome: str | None = None
+    subject: str | None = None  # which document a record_document task is about
 
 
 @dataclass(frozen=True)
@@ -176,6 +263,17 @@ class CaseFacts:
     handed_over_at: datetime | None = None
     follow_up_days: tuple[int, ...] = (30, 90, 180, 365)
     follow_up_consent: bool = True
+    # From the case's corridor and the survivor: documents the coordinator must record
+    # before departure (the travel document comes from the consulate), and whether the
+    # receiving shelter must accept the placement.
+    documents_needed: tuple[DocumentKind, ...] = ()
+    placement_required: bool = True
+    # False when the travel document expires before the travel date (or has expired).
+    travel_document_valid: bool = True
+    legal_hold: bool = False
+    # Follow-ups beyond the corridor's offsets, asked for by a supervisor or a reopening.
+    extra_follow_ups: int = 0
+    closure_review: ClosureReview | None = None
 
     def task(self, kind: TaskKind, round_: int) -> TaskFact | None:
         return next((t for t in self.tasks if t.kind == kind and t.round == round_), None)
@@ -190,6 +288,7 @@ class OpenTask:
     kind: TaskKind
     round: int
     notice: Notice | None = None
+    subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +321,8 @@ Step = OpenTask | MoveTo | Finish | Wait | Ended
 
 NO_CONSULATE = "no_consulate"
 CONSENT_WITHDRAWN = "consent_withdrawn"
+LEGAL_HOLD = "legal_hold"
+TRAVEL_DOCUMENT_EXPIRED = "travel_document_expired"
 
 _WAITING = Wait()
 
@@ -269,50 +370,93 @@ def _verification(facts: CaseFacts) -> Step:
         return _WAITING
     if verify.outcome == "approved":
         return MoveTo(Stage.safe_transport)
+    if verify.outcome == "information_requested":
+        # The question goes to the coordinator; the verification clock stops meanwhile.
+        question = facts.task(TaskKind.provide_information, verify.round)
+        if question is None:
+            return OpenTask(TaskKind.provide_information, verify.round)
+        if question.status == TaskStatus.open:
+            return _WAITING
+        # Answered (or withdrawn by a halt): the consulate takes the verification up again.
+        return OpenTask(TaskKind.verify_nationality, verify.round + 1)
     return Finish(CaseStatus.rejected, Notice.verification_rejected)
 
 
 def _transport(facts: CaseFacts) -> Step:
+    # Documents the corridor requires are gathered while the transport is planned.
+    for document in facts.documents_needed:
+        recorded = [
+            t
+            for t in facts.tasks
+            if t.kind == TaskKind.record_document
+            and t.subject == document
+            and t.status != TaskStatus.cancelled
+        ]
+        if not recorded:
+            return OpenTask(
+                TaskKind.record_document,
+                _next_round(facts.latest(TaskKind.record_document)),
+                subject=document,
+            )
     plan = facts.latest(TaskKind.plan_transport)
     if plan is None or plan.status == TaskStatus.cancelled:
         return OpenTask(TaskKind.plan_transport, _next_round(plan))
     if plan.status == TaskStatus.open:
-        return _WAITING
+        return _transport_wait(facts)
     # Placement and departure share the round of the plan they belong to.
-    placement = facts.task(TaskKind.accept_placement, plan.round)
-    if placement is None:
-        return OpenTask(TaskKind.accept_placement, plan.round)
-    if placement.status == TaskStatus.open:
-        return _WAITING
-    if placement.outcome == "declined":
-        return OpenTask(TaskKind.plan_transport, plan.round + 1, Notice.placement_declined)
-    if placement.status == TaskStatus.cancelled:
-        # Withdrawn (the case was halted): the plan is made afresh, nobody declined.
-        return OpenTask(TaskKind.plan_transport, plan.round + 1)
+    if facts.placement_required:
+        placement = facts.task(TaskKind.accept_placement, plan.round)
+        if placement is None:
+            return OpenTask(TaskKind.accept_placement, plan.round)
+        if placement.status == TaskStatus.open:
+            return _transport_wait(facts)
+        if placement.outcome == "declined":
+            return OpenTask(TaskKind.plan_transport, plan.round + 1, Notice.placement_declined)
+        if placement.status == TaskStatus.cancelled:
+            # Withdrawn (the case was halted): the plan is made afresh, nobody declined.
+            return OpenTask(TaskKind.plan_transport, plan.round + 1)
     departure = facts.task(TaskKind.confirm_departure, plan.round)
+    if departure is not None and departure.status == TaskStatus.done:
+        return MoveTo(Stage.shelter_handover)
+    if not facts.travel_document_valid:
+        # The document runs out before the journey: back to the consulate to re-issue it.
+        reissue = facts.latest(TaskKind.reissue_travel_document)
+        if reissue is None or reissue.status != TaskStatus.open:
+            return OpenTask(TaskKind.reissue_travel_document, _next_round(reissue))
     if departure is None:
         return OpenTask(TaskKind.confirm_departure, plan.round)
     if departure.status == TaskStatus.open:
-        return _WAITING
-    if departure.status == TaskStatus.cancelled:
-        return OpenTask(TaskKind.plan_transport, plan.round + 1)
-    return MoveTo(Stage.shelter_handover)
+        return _transport_wait(facts)
+    return OpenTask(TaskKind.plan_transport, plan.round + 1)  # departure withdrawn
+
+
+def _transport_wait(facts: CaseFacts) -> Wait:
+    """Waiting for a person in transport; a hold or an expired document is shown as why."""
+    if facts.legal_hold:
+        return Wait(blocked=LEGAL_HOLD)
+    if not facts.travel_document_valid:
+        return Wait(blocked=TRAVEL_DOCUMENT_EXPIRED)
+    return _WAITING
 
 
 def _follow_up(facts: CaseFacts, now: datetime) -> Step:
-    """Follow-ups fill the configured offsets in order. A cancelled one (the case was
-    halted) leaves its offset unfilled, so a new round reopens it on resumption."""
+    """Follow-ups fill the configured offsets in order, then any extra ones a supervisor or
+    a reopening asked for (due at once). A cancelled one (the case was halted) leaves its
+    place unfilled, so a new round reopens it on resumption."""
     if facts.handed_over_at is None:
         raise ValueError("a case in follow-up has a handover time")
-    follow_ups = _follow_ups(facts)
+    follow_ups = [t for t in facts.tasks if t.kind == TaskKind.record_follow_up]
     pending = [t for t in follow_ups if t.status == TaskStatus.open]
     if not facts.follow_up_consent:
         if pending:
             return _WAITING  # the service cancels them with the withdrawal
         return Finish(CaseStatus.closed, Notice.case_closed, Stage.closed)
     filled = len(pending) + sum(t.status == TaskStatus.done for t in follow_ups)
-    if filled < len(facts.follow_up_days):
-        opens_at = facts.handed_over_at + timedelta(days=facts.follow_up_days[filled])
+    if filled < len(facts.follow_up_days) + facts.extra_follow_ups:
+        if filled < len(facts.follow_up_days):
+            opens_at = facts.handed_over_at + timedelta(days=facts.follow_up_days[filled])
+        else:
+            opens_at = now
         if now >= opens_at:
             return OpenTask(
                 TaskKind.record_follow_up, _next_round(facts.latest(TaskKind.record_follow_up))
@@ -320,8 +464,10 @@ def _follow_up(facts: CaseFacts, now: datetime) -> Step:
         return Wait(until=opens_at)
     if pending:
         return _WAITING
+    if facts.closure_review == ClosureReview.required:
+        # A supervisor decides: close, or follow up once more (which adds an extra one).
+        review = facts.latest(TaskKind.approve_closure)
+        if review is not None and review.status == TaskStatus.open:
+            return _WAITING
+        return OpenTask(TaskKind.approve_closure, _next_round(review))
     return Finish(CaseStatus.closed, Notice.case_closed, Stage.closed)
-
-
-def _follow_ups(facts: CaseFacts) -> list[TaskFact]:
-    return [t for t in facts.tasks if t.kind == TaskKind.record_follow_up]

@@ -16,6 +16,7 @@ from prefect.flow_runs import suspend_flow_run
 from core.clock import utcnow
 from core.db import session_scope
 from core.settings import get_settings
+from domain.policy import policy_for
 from domain.progress import advance_case, next_suspension_key
 from flows.delivery import deliver_notifications
 
@@ -28,9 +29,7 @@ def advance(case_id: uuid.UUID) -> tuple[str, bool]:
     """Apply every automatic step the case is ready for; returns (reference, ended)."""
     settings = get_settings()
     with session_scope(settings.resolved_database_url) as session:
-        result = advance_case(
-            session, case_id=case_id, follow_up_days=settings.follow_up_days, now=utcnow()
-        )
+        result = advance_case(session, case_id=case_id, policy=policy_for(settings), now=utcnow())
     get_run_logger().info("case %s: %s", result.reference, type(result.step).__name__)
     return result.reference, result.ended
 

@@ -13,6 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from core.clock import utcnow
 from core.db import session_scope
 from core.settings import get_settings
+from domain.policy import policy_for
 from domain.progress import advance_case, cases_awaiting_follow_up, cases_needing_wake
 from flows.control import WAKE_GRACE, wake_case
 from flows.delivery import deliver_notifications
@@ -28,7 +29,7 @@ def open_due_follow_ups() -> int:
     for case_id in case_ids:
         with session_scope(settings.resolved_database_url) as session:
             result = advance_case(
-                session, case_id=case_id, follow_up_days=settings.follow_up_days, now=utcnow()
+                session, case_id=case_id, policy=policy_for(settings), now=utcnow()
             )
         if result.ended:
             wake_case(settings, case_id)

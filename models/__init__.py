@@ -2,7 +2,7 @@
 
 from models.agency import Agency, User
 from models.audit import AuditEntry
-from models.case import Case, Survivor
+from models.case import Case, LegalHold, Survivor
 from models.consent import ConsentRecord
 from models.event import Event
 from models.notification import Notification
@@ -14,6 +14,7 @@ __all__ = [
     "Case",
     "ConsentRecord",
     "Event",
+    "LegalHold",
     "Notification",
     "Survivor",
     "Task",

@@ -19,7 +19,13 @@ class Agency(SQLModel, table=True):
     kind: AgencyKind = Field(sa_type=EnumText, index=True)
     country: str = Field(max_length=2, index=True)
     nationality_served: str | None = Field(default=None, max_length=2, index=True)
-    capacity: int | None = None
+    capacity: int | None = None  # shelters: places for survivors
+    # What a minor's journey needs (DESIGN §2: flagged when identified): an escort able to
+    # accompany children, female escorts for girls where the corridor asks, a shelter
+    # that takes children.
+    escorts_children: bool = False
+    female_escorts: bool = False
+    accepts_children: bool = False
     language: str | None = Field(default=None, max_length=35)
     # Apprise URLs carry credentials: write-only through the API, never logged, and
     # encrypted at rest (one value for the whole list).

@@ -9,7 +9,16 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
-from models.enums import CaseStatus, Sex, Stage, TraffickingStatus, TravelMode
+from models.enums import (
+    CaseStatus,
+    ClosureReview,
+    HoldReason,
+    HoldRelease,
+    Sex,
+    Stage,
+    TraffickingStatus,
+    TravelMode,
+)
 from models.types import EncryptedText, EnumText, UTCDateTime
 
 
@@ -56,9 +65,24 @@ class Case(SQLModel, table=True):
     crossing_point: str | None = Field(default=None, max_length=200)
     travel_document_number: str | None = Field(default=None, max_length=64)
     travel_document_expires_on: date | None = None
+    # When the receiving shelter took the survivor in (accepted the placement or a
+    # transfer): from then until the case closes the survivor holds one of its places.
+    placed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     departed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     handed_over_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Why a closed case closed when it is not the end of its follow-ups ("duplicate").
+    closed_reason: str | None = Field(default=None, max_length=40)
+    # No foreign key: on SQLite adding one would rebuild the referenced table itself.
+    duplicate_of_case_id: uuid.UUID | None = None
+    # Follow-ups beyond the corridor's offsets (a supervisor's "continue", a reopening),
+    # and whether closing waits for a supervisor.
+    extra_follow_ups: int = 0
+    # Why the case was last reopened (free text: encrypted).
+    reopen_note: str | None = Field(
+        default=None, max_length=500, sa_type=EncryptedText("case.reopen_note")
+    )
+    closure_review: ClosureReview | None = Field(default=None, sa_type=EnumText)
     # When personal data was replaced by a tombstone (retention); None while it is kept.
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     flow_run_id: uuid.UUID | None = None
@@ -69,3 +93,25 @@ class Case(SQLModel, table=True):
     suspensions: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LegalHold(SQLModel, table=True):
+    """A court or the police needs the survivor in the country: departure waits."""
+
+    __tablename__ = "legal_hold"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    # A court case number can lead to the survivor: encrypted at rest.
+    court_case_reference: str = Field(
+        max_length=64, sa_type=EncryptedText("legal_hold.court_case_reference")
+    )
+    reason: HoldReason = Field(sa_type=EnumText)
+    placed_by_user_id: uuid.UUID = Field(foreign_key="user.id")
+    placed_at: datetime = Field(sa_type=UTCDateTime)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    released_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    release_basis: HoldRelease | None = Field(default=None, sa_type=EnumText)
+    permission_reference: str | None = Field(
+        default=None, max_length=64, sa_type=EncryptedText("legal_hold.permission_reference")
+    )

@@ -58,6 +58,12 @@ class TaskKind(StrEnum):
     confirm_departure = "confirm_departure"
     confirm_handover = "confirm_handover"
     record_follow_up = "record_follow_up"
+    provide_information = "provide_information"
+    reissue_travel_document = "reissue_travel_document"
+    record_document = "record_document"
+    accept_transfer = "accept_transfer"
+    resolve_duplicate = "resolve_duplicate"
+    approve_closure = "approve_closure"
 
 
 class TaskStatus(StrEnum):
@@ -71,6 +77,35 @@ class TravelMode(StrEnum):
     air = "air"
     rail = "rail"
     sea = "sea"
+
+
+class HoldReason(StrEnum):
+    """Why a court or the police needs the survivor to stay."""
+
+    witness_in_trial = "witness_in_trial"
+    investigation = "investigation"
+    court_order = "court_order"
+    other = "other"
+
+
+class HoldRelease(StrEnum):
+    court_permission = "court_permission"
+    remote_testimony_arranged = "remote_testimony_arranged"
+
+
+class ClosureReview(StrEnum):
+    """Whether closing the case waits for a supervisor (after re-trafficking, lost contact
+    or a reopening)."""
+
+    required = "required"
+    approved = "approved"
+
+
+class ReopenReason(StrEnum):
+    re_trafficked = "re_trafficked"
+    lost_contact = "lost_contact"
+    at_risk = "at_risk"
+    other = "other"
 
 
 class FollowUpOutcome(StrEnum):
@@ -90,3 +125,9 @@ class ConsentPurpose(StrEnum):
     repatriation = "repatriation"
     data_sharing = "data_sharing"
     follow_up = "follow_up"
+
+
+class DocumentKind(StrEnum):
+    travel_document = "travel_document"
+    child_protection_clearance = "child_protection_clearance"
+    exit_permit = "exit_permit"

@@ -29,6 +29,14 @@ class Task(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    # When the overdue and escalation messages went out: each is sent once.
+    overdue_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What the assigned agency needs to act: the question it must answer, the document it
+    # must record, the shelter a transfer comes from. May hold free text: encrypted.
+    context: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(EncryptedJSON("task.context"))
+    )
     outcome: str | None = Field(default=None, max_length=40)
     # The validated decision, free-text reasons and notes included: encrypted at rest.
     payload: dict[str, Any] | None = Field(

@@ -45,6 +45,25 @@ _TASKS: dict[str, _TaskWording] = {
     TaskKind.record_follow_up: _TaskWording(
         "Record follow-up", "Record the outcome of a reintegration follow-up"
     ),
+    TaskKind.provide_information: _TaskWording(
+        "Answer the consulate", "Answer the consulate's question about the case"
+    ),
+    TaskKind.reissue_travel_document: _TaskWording(
+        "Re-issue travel document", "Re-issue the travel document: it runs out before travel"
+    ),
+    TaskKind.record_document: _TaskWording(
+        "Record a document", "Record a document required before departure"
+    ),
+    TaskKind.accept_transfer: _TaskWording(
+        "Accept transfer", "Accept or reject a transfer to your shelter"
+    ),
+    TaskKind.resolve_duplicate: _TaskWording(
+        "Check a possible duplicate",
+        "Check whether another agency registered the same survivor; link or dismiss",
+    ),
+    TaskKind.approve_closure: _TaskWording(
+        "Supervisor: decide on closure", "A supervisor decides whether the case may close"
+    ),
 }
 
 # Notices to the coordinating agency: (title phrase, sentence). The sentence never says why
@@ -63,13 +82,41 @@ _NOTICES: dict[str, tuple[str, str]] = {
         "The receiving shelter confirmed the handover; follow-ups are scheduled.",
     ),
     "case_closed": ("case closed", "The case is closed."),
+    # Re-trafficking or lost contact: the category stays in the case record, not the message.
+    "follow_up_alert": (
+        "follow-up needs attention now",
+        "A follow-up needs your attention now; closing the case will need a supervisor.",
+    ),
+    "case_duplicate": (
+        "closed as a duplicate",
+        "The case is closed as a duplicate of another registration of the same survivor.",
+    ),
+    "transfer_accepted": ("transfer accepted", "The receiving shelter accepted the transfer."),
+    "transfer_rejected": ("transfer rejected", "The receiving shelter rejected the transfer."),
+    "case_reopened": ("case reopened", "The case is reopened; a follow-up is due at once."),
 }
+
+# A task's deadline passed or was exceeded by half its allowance again: to the assigned
+# agency ("overdue"), the coordinating agency ("overdue_alert") and the corridor's
+# focal point ("escalated"). Title phrase and sentence, the task named as in assignments.
+_DEADLINES: dict[str, tuple[str, str]] = {
+    "task_overdue": ("overdue", "is overdue; please act or tell the coordinating agency why"),
+    "task_overdue_alert": ("task overdue", "assigned to another agency is overdue"),
+    "task_escalated": (
+        "escalated",
+        "is overdue by more than half its allowance again; the coordinating agency has been told",
+    ),
+}
+
+# To an agency whose open task was withdrawn by someone else (a transfer revoked, a
+# duplicate closed): no reason, no details.
+TASK_WITHDRAWN = "task_withdrawn"
 
 # To every agency whose open task was withdrawn because the case was halted: no reason, no
 # details, and no case link (the agency no longer sees the case).
 CASE_HALTED = "case_halted"
 
-MESSAGE_KINDS = frozenset({"task_assigned", CASE_HALTED, *_NOTICES})
+MESSAGE_KINDS = frozenset({"task_assigned", CASE_HALTED, TASK_WITHDRAWN, *_NOTICES, *_DEADLINES})
 
 
 def format_due(due_at: datetime) -> str:
@@ -91,6 +138,16 @@ def render(notification: Notification, *, public_url: str) -> Message:
                 f"no action is needed.\nYour open tasks: {base}/api/v1/tasks?status=open"
             ),
         )
+    if notification.kind == TASK_WITHDRAWN:
+        return Message(
+            title=f"{APP_NAME} {reference}: task withdrawn",
+            body=(
+                f"Case {reference}: a task of yours on this case is withdrawn; no action is "
+                f"needed.\nYour open tasks: {base}/api/v1/tasks?status=open"
+            ),
+        )
+    if notification.kind in _DEADLINES:
+        return _deadline(notification, reference=reference, base=base)
     notice = _NOTICES.get(notification.kind)
     if notice is None:
         raise ValueError(f"no message text for notification kind {notification.kind!r}")
@@ -115,4 +172,21 @@ def _task_assigned(notification: Notification, *, reference: str, base: str) -> 
     return Message(
         title=f"{APP_NAME} {reference}: action needed \N{EM DASH} {wording.short}",
         body="\n".join(lines),
+    )
+
+
+def _deadline(notification: Notification, *, reference: str, base: str) -> Message:
+    phrase, sentence = _DEADLINES[notification.kind]
+    wording = _TASKS.get(notification.task_kind or "")
+    if wording is None:
+        raise ValueError(f"no message text for task kind {notification.task_kind!r}")
+    lines = [f"Case {reference}: the task \u201c{wording.short}\u201d {sentence}."]
+    if notification.due_at is not None:
+        lines.append(f"Was due: {format_due(notification.due_at)}")
+    if notification.kind == "task_overdue":
+        lines.append(f"Your open tasks: {base}/api/v1/tasks?status=open")
+    elif notification.kind == "task_overdue_alert":
+        lines.append(f"Case details: {base}/api/v1/cases/{notification.case_id}")
+    return Message(
+        title=f"{APP_NAME} {reference}: {phrase} \N{EM DASH} {wording.short}", body="\n".join(lines)
     )

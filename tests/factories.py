@@ -15,6 +15,7 @@ from core.clock import utcnow
 from core.db import session_scope
 from core.settings import Settings
 from domain.agencies import NewAgency, NewUser, create_agency, create_user
+from domain.policy import policy_for
 from domain.progress import Advanced, advance_case
 from models.enums import AgencyKind, Role, TaskKind
 
@@ -203,7 +204,7 @@ def advance(settings: Settings, case_id: uuid.UUID | str) -> Advanced:
         return advance_case(
             session,
             case_id=uuid.UUID(str(case_id)),
-            follow_up_days=settings.follow_up_days,
+            policy=policy_for(settings),
             now=utcnow(),
         )
 

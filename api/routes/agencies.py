@@ -6,6 +6,8 @@ from api.deps import AdminUser, ClientAddress, CurrentUser, SessionDep, Settings
 from api.schemas import AgencyPublic
 from core.clock import utcnow
 from domain.agencies import NewAgency, create_agency, list_agencies
+from domain.shelters import occupancy
+from models.enums import AgencyKind
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
 
@@ -35,5 +37,8 @@ def register_agency(
 
 @router.get("")
 def agencies(user: CurrentUser, session: SessionDep) -> list[AgencyPublic]:
-    """All registered agencies, without their notification URLs."""
-    return [AgencyPublic.of(a) for a in list_agencies(session)]
+    """All registered agencies, without their notification URLs; shelters with the places
+    taken now, so that a coordinator can choose one with room."""
+    found = list_agencies(session)
+    taken = occupancy(session, [a.id for a in found if a.kind == AgencyKind.shelter])
+    return [AgencyPublic.of(a, occupancy=taken.get(a.id)) for a in found]

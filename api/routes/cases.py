@@ -8,7 +8,9 @@ from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerD
 from api.schemas import AuditEntryPublic, CasePublic, CaseSummary, EventPublic
 from core.clock import utcnow
 from domain.cases import audit_for, case_detail, launch_case, list_cases_for, timeline_for
-from domain.payloads import NewCase
+from domain.closure import reopen_case
+from domain.payloads import NewCase, Reopening
+from domain.policy import policy_for
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -28,16 +30,26 @@ def launch(
 ) -> CasePublic:
     """Launch a case (coordinators). Needs the survivor's consent to repatriation and to
     data sharing. The case then moves on by itself: poll `GET /cases/{id}`."""
-    detail = launch_case(session, user=user, data=data, now=utcnow(), address=address)
+    detail = launch_case(
+        session,
+        user=user,
+        data=data,
+        policy=policy_for(settings),
+        now=utcnow(),
+        address=address,
+    )
     session.commit()
     background.add_task(wake, settings, detail.case.id)
     return CasePublic.of_detail(detail)
 
 
 @router.get("")
-def cases(user: CurrentUser, session: SessionDep, address: ClientAddress) -> list[CaseSummary]:
-    """The cases your agency takes part in, newest first."""
-    found = list_cases_for(session, user=user, now=utcnow(), address=address)
+def cases(
+    user: CurrentUser, session: SessionDep, address: ClientAddress, overdue: bool | None = None
+) -> list[CaseSummary]:
+    """The cases your agency takes part in, newest first; `overdue=true` keeps those with
+    an open task past its deadline."""
+    found = list_cases_for(session, user=user, overdue=overdue, now=utcnow(), address=address)
     session.commit()
     return [CaseSummary.of(c) for c in found]
 
@@ -72,3 +84,24 @@ def audit(
     entries = audit_for(session, user=user, case_id=case_id, now=utcnow(), address=address)
     session.commit()
     return [AuditEntryPublic.model_validate(e) for e in entries]
+
+
+@router.post("/{case_id}/reopen")
+def reopen(
+    case_id: uuid.UUID,
+    data: Reopening,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    wake: WakerDep,
+    background: BackgroundTasks,
+    address: ClientAddress,
+) -> CasePublic:
+    """Reopen a closed case (coordinators and supervisors of its NGO), e.g. on news of
+    re-trafficking: a follow-up is due at once, and closing it again needs a supervisor."""
+    now = utcnow()
+    reopened = reopen_case(session, user=user, case_id=case_id, data=data, now=now, address=address)
+    detail = case_detail(session, user=user, case_id=reopened.id, now=now, address=address)
+    session.commit()
+    background.add_task(wake, settings, reopened.id)
+    return CasePublic.of_detail(detail)

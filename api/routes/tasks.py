@@ -8,6 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Body
 from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
 from api.schemas import TaskPublic
 from core.clock import utcnow
+from domain.policy import policy_for
 from domain.tasks import complete_task, list_tasks_for
 from models.enums import TaskStatus
 
@@ -46,6 +47,27 @@ COMPLETION_EXAMPLES = {
     "confirm_departure": {"value": {"departed_at": "2027-01-15T06:30:00+05:30"}},
     "confirm_handover": {"value": {"received_at": "2027-01-15T16:00:00+06:00"}},
     "record_follow_up": {"value": {"outcome": "reintegrating", "notes": "..."}},
+    "verify_nationality (question to the coordinator)": {
+        "value": {"decision": "information_requested", "question": "..."}
+    },
+    "provide_information": {"value": {"answer": "..."}},
+    "reissue_travel_document": {
+        "value": {
+            "travel_document_number": "TP-0012399",
+            "travel_document_expires_on": "2027-12-31",
+        }
+    },
+    "record_document": {
+        "value": {"reference": "CWC/2027/118", "issued_on": "2027-01-05", "expires_on": None}
+    },
+    "accept_transfer": {"value": {"decision": "accepted"}},
+    "accept_transfer (rejected)": {"value": {"decision": "rejected", "reason": "..."}},
+    "resolve_duplicate (same survivor)": {"value": {"decision": "linked"}},
+    "resolve_duplicate (different people)": {"value": {"decision": "dismissed"}},
+    "approve_closure (supervisor)": {"value": {"decision": "close", "reason": "..."}},
+    "approve_closure (follow up again)": {
+        "value": {"decision": "continue_follow_up", "reason": "..."}
+    },
 }
 
 
@@ -55,11 +77,16 @@ def tasks(
     session: SessionDep,
     address: ClientAddress,
     status: TaskStatus | None = None,
+    overdue: bool | None = None,
 ) -> list[TaskPublic]:
-    """Your agency's tasks; `status=open` is its inbox. Each read is audited."""
-    found = list_tasks_for(session, user=user, status=status, now=utcnow(), address=address)
+    """Your agency's tasks; `status=open` is its inbox, `overdue=true` the open ones past
+    their deadline. Each read is audited."""
+    now = utcnow()
+    found = list_tasks_for(
+        session, user=user, status=status, overdue=overdue, now=now, address=address
+    )
     session.commit()
-    return [TaskPublic.of(t, c) for t, c in found]
+    return [TaskPublic.of(t, c, now=now) for t, c in found]
 
 
 @router.post("/{task_id}/complete")
@@ -75,9 +102,16 @@ def complete(
 ) -> TaskPublic:
     """Record your agency's decision on a task; the payload depends on the task's kind.
     The case then moves on asynchronously: poll `GET /cases/{id}`."""
+    now = utcnow()
     task, case = complete_task(
-        session, user=user, task_id=task_id, body=body, now=utcnow(), address=address
+        session,
+        user=user,
+        task_id=task_id,
+        body=body,
+        policy=policy_for(settings),
+        now=now,
+        address=address,
     )
     session.commit()
     background.add_task(wake, settings, case.id)
-    return TaskPublic.of(task, case)
+    return TaskPublic.of(task, case, now=now)

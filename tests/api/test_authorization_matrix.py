@@ -56,6 +56,20 @@ ROUTES: dict[tuple[str, str], Body] = {
     ("post", "/api/v1/cases/{case_id}/consent"): lambda c: {"data_sharing": False},
     ("get", "/api/v1/tasks"): lambda c: None,
     ("post", "/api/v1/tasks/{task_id}/complete"): lambda c: factories.follow_up(),
+    ("post", "/api/v1/cases/{case_id}/reopen"): lambda c: {"reason": "re_trafficked"},
+    ("get", "/api/v1/cases/{case_id}/holds"): lambda c: None,
+    ("post", "/api/v1/cases/{case_id}/holds"): lambda c: {
+        "court_case_reference": "SC-12/2027",
+        "reason": "witness_in_trial",
+    },
+    ("post", "/api/v1/cases/{case_id}/holds/{hold_id}/release"): lambda c: {
+        "basis": "remote_testimony_arranged"
+    },
+    ("post", "/api/v1/cases/{case_id}/transfer"): lambda c: {
+        "to_shelter_id": str(c.shelter.agency_id),
+        "reason": "closer to the survivor's family",
+    },
+    ("post", "/api/v1/cases/{case_id}/transfer/revoke"): lambda c: None,
 }
 
 # Routes any signed-in user may call: checked for leaks, not for refusal.
@@ -88,7 +102,12 @@ def _call(
     body: dict[str, Any] | None,
     target: Target,
 ) -> Any:
-    url = path.format(case_id=target.case_id, task_id=target.task_id, user_id=target.user_id)
+    url = path.format(
+        case_id=target.case_id,
+        task_id=target.task_id,
+        user_id=target.user_id,
+        hold_id=target.case_id,  # no such hold: the case itself must stay hidden first
+    )
     headers = member.headers if member else {}
     if path == "/api/v1/auth/token":
         return client.post(url, data={"username": "nobody", "password": "x" * 12})

@@ -18,7 +18,9 @@ from tests.notifications.factories import (
 
 PUBLIC_URL = "https://homeward.example.org"
 # Notices to the coordinating agency, which keeps seeing the case.
-NOTICES = sorted(MESSAGE_KINDS - {"task_assigned", "case_halted"})
+# Messages about a task (assignment, deadlines) and withdrawals have tests of their own.
+TASK_MESSAGES = {"task_assigned", "task_overdue", "task_overdue_alert", "task_escalated"}
+NOTICES = sorted(MESSAGE_KINDS - TASK_MESSAGES - {"case_halted", "task_withdrawn"})
 
 
 def text_of(notification: Notification) -> str:
@@ -120,8 +122,8 @@ def test_the_outbox_row_has_no_field_for_personal_data() -> None:
 
 
 def test_unknown_kind_is_refused() -> None:
-    with pytest.raises(ValueError, match="case_reopened"):
-        render(a_notification(kind="case_reopened"), public_url=PUBLIC_URL)
+    with pytest.raises(ValueError, match="case_renamed"):
+        render(a_notification(kind="case_renamed"), public_url=PUBLIC_URL)
 
 
 def test_task_assigned_without_a_known_task_kind_is_refused() -> None:
@@ -129,3 +131,28 @@ def test_task_assigned_without_a_known_task_kind_is_refused() -> None:
         render(a_notification(task_kind="bake_cake"), public_url=PUBLIC_URL)
     with pytest.raises(ValueError, match="task kind"):
         render(a_notification(task_kind=None), public_url=PUBLIC_URL)
+
+
+@pytest.mark.parametrize("kind", sorted(TASK_MESSAGES - {"task_assigned"}))
+def test_deadline_messages_name_the_task_and_when_it_was_due(kind: str) -> None:
+    row = a_notification(kind=kind, task_kind="verify_nationality")
+
+    message = render(row, public_url=PUBLIC_URL)
+
+    assert "Verify nationality" in message.title
+    assert row.case_reference in message.body
+    assert "Was due:" in message.body
+
+
+def test_escalation_gives_the_focal_point_no_case_link() -> None:
+    # The focal point takes no part in the case: it sees no case and gets no link to one.
+    row = a_notification(kind="task_escalated", task_kind="verify_nationality")
+
+    assert "/api/v1/cases/" not in render(row, public_url=PUBLIC_URL).body
+
+
+def test_withdrawn_task_message_says_no_action_is_needed() -> None:
+    message = render(a_notification(kind="task_withdrawn"), public_url=PUBLIC_URL)
+
+    assert "no action is needed" in message.body
+    assert "/api/v1/cases/" not in message.body

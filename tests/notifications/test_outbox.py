@@ -238,7 +238,7 @@ def test_a_row_there_is_no_text_for_fails_at_once(
     session: Session, sink: Sink, settings: Settings
 ) -> None:
     agency, case = seed_case(session, notify_urls=[sink.url_for("a")])
-    notification_id = queue_notice(session, agency, case, at=T0, kind="case_reopened")
+    notification_id = queue_notice(session, agency, case, at=T0, kind="case_renamed")
 
     assert deliver(notification_id, settings=settings, now_fn=at(T0)) == DeliveryResult.failed
 

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, BackgroundTasks, status
+
+from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.schemas import LegalHoldPublic
+from core.clock import utcnow
+from domain.holds import holds_of, place_hold, release_hold
+from domain.payloads import HoldReleaseIn, NewHold
+
+router = APIRouter(prefix="/cases/{case_id}/holds", tags=["legal holds"])
+
+
+@router.get("")
+def holds(
+    case_id: uuid.UUID, user: CurrentUser, session: SessionDep, address: ClientAddress
+) -> list[LegalHoldPublic]:
+    """The case's legal holds, newest first (its coordinating NGO)."""
+    found = holds_of(session, user=user, case_id=case_id, now=utcnow(), address=address)
+    session.commit()
+    return [LegalHoldPublic.model_validate(h) for h in found]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def place(
+    case_id: uuid.UUID,
+    data: NewHold,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    wake: WakerDep,
+    background: BackgroundTasks,
+    address: ClientAddress,
+) -> LegalHoldPublic:
+    """Place a legal hold (the survivor is needed as a witness, a court ordered it):
+    departure is refused until the hold is released. Coordinators and supervisors of the
+    coordinating NGO; audited and shown in the timeline."""
+    hold, case = place_hold(
+        session, user=user, case_id=case_id, data=data, now=utcnow(), address=address
+    )
+    session.commit()
+    background.add_task(wake, settings, case.id)
+    return LegalHoldPublic.model_validate(hold)
+
+
+@router.post("/{hold_id}/release")
+def release(
+    case_id: uuid.UUID,
+    hold_id: uuid.UUID,
+    data: HoldReleaseIn,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    wake: WakerDep,
+    background: BackgroundTasks,
+    address: ClientAddress,
+) -> LegalHoldPublic:
+    """Release a hold with the court's permission (its reference) or because remote
+    testimony is arranged; the case may then depart."""
+    hold, case = release_hold(
+        session,
+        user=user,
+        case_id=case_id,
+        hold_id=hold_id,
+        data=data,
+        now=utcnow(),
+        address=address,
+    )
+    session.commit()
+    background.add_task(wake, settings, case.id)
+    return LegalHoldPublic.model_validate(hold)

@@ -1,0 +1,223 @@
+"""Moving a survivor from one shelter to another after the handover.
+
+The sending shelter asks; the receiving shelter gets an `accept_transfer` task and accepts
+or rejects it; the sending shelter may revoke while it is pending. The case, its place and
+the follow-ups the shelter records move only when the receiving shelter accepts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from domain.audit import Action, record_audit
+from domain.events import enqueue_notification, record_event
+from domain.payloads import NewTransfer
+from domain.policy import Policy
+from domain.progress import withdraw_open_tasks
+from domain.shelters import ensure_room
+from domain.workflow import due_at
+from models import Agency, Case, Survivor, Task, User
+from models.enums import AgencyKind, CaseStatus, Role, Stage, TaskKind, TaskStatus
+
+SENDERS = frozenset({Role.shelter_officer})
+# A survivor can be transferred once in the shelter's care: from the handover on.
+_TRANSFERABLE = (Stage.shelter_handover, Stage.reintegration_followup)
+
+
+def request_transfer(
+    session: Session,
+    *,
+    user: User,
+    case_id: uuid.UUID,
+    data: NewTransfer,
+    policy: Policy,
+    now: datetime,
+    address: str | None = None,
+) -> Task:
+    """The shelter holding the survivor asks another shelter to take them in."""
+    case = _case_held_by(session, user, case_id)
+    if case.stage not in _TRANSFERABLE or case.handed_over_at is None:
+        raise Conflict("a case can be transferred only after the handover to your shelter")
+    if _pending(session, case) is not None:
+        raise Conflict("a transfer of this case is already pending; revoke it first")
+    target = session.get(Agency, data.to_shelter_id)
+    if target is None or target.kind != AgencyKind.shelter:
+        raise Invalid(f"to_shelter_id: {data.to_shelter_id} is not a registered shelter")
+    if target.id == case.shelter_agency_id:
+        raise Invalid("to_shelter_id: the survivor is already in this shelter")
+    survivor = session.get_one(Survivor, case.survivor_id)
+    round_ = 1 + len(
+        session.exec(
+            select(Task.id).where(Task.case_id == case.id, Task.kind == TaskKind.accept_transfer)
+        ).all()
+    )
+    corridor = policy.corridor_of(case, survivor)
+    task = Task(
+        case_id=case.id,
+        kind=TaskKind.accept_transfer,
+        round=round_,
+        agency_id=target.id,
+        opened_at=now,
+        due_at=due_at(TaskKind.accept_transfer, now, deadlines=corridor.deadlines),
+        context={"from_shelter_id": str(user.agency_id), "reason": data.reason},
+    )
+    session.add(task)
+    session.flush()
+    record_event(
+        session,
+        case,
+        "transfer_requested",
+        at=now,
+        actor_user_id=user.id,
+        actor_agency_id=user.agency_id,
+        task_id=str(task.id),
+        to_agency_id=str(target.id),
+    )
+    enqueue_notification(
+        session,
+        case,
+        agency_id=target.id,
+        kind="task_assigned",
+        dedupe_key=f"task:{task.id}",
+        at=now,
+        task_id=task.id,
+        task_kind=task.kind,
+        due_at=task.due_at,
+    )
+    record_audit(
+        session,
+        action=Action.request_transfer,
+        at=now,
+        user=user,
+        case_id=case.id,
+        address=address,
+        task_id=str(task.id),
+        to_agency_id=str(target.id),
+    )
+    session.flush()
+    return task
+
+
+def revoke_transfer(
+    session: Session,
+    *,
+    user: User,
+    case_id: uuid.UUID,
+    now: datetime,
+    address: str | None = None,
+) -> Task:
+    """The sending shelter withdraws its pending transfer request."""
+    case = _case_held_by(session, user, case_id)
+    pending = _pending(session, case)
+    if pending is None:
+        raise Conflict("no transfer of this case is pending")
+    withdrawn = withdraw_open_tasks(
+        session,
+        case,
+        now,
+        kinds=(TaskKind.accept_transfer,),
+        tell="task_withdrawn",
+        only=pending.id,
+    )
+    if not withdrawn:
+        raise Conflict("the receiving shelter answered the transfer a moment ago")
+    record_event(
+        session,
+        case,
+        "transfer_revoked",
+        at=now,
+        actor_user_id=user.id,
+        actor_agency_id=user.agency_id,
+        task_id=str(pending.id),
+    )
+    record_audit(
+        session,
+        action=Action.revoke_transfer,
+        at=now,
+        user=user,
+        case_id=case.id,
+        address=address,
+        task_id=str(pending.id),
+    )
+    session.flush()
+    session.refresh(pending)
+    return pending
+
+
+def apply_transfer_answer(
+    session: Session, case: Case, task: Task, *, accepted: bool, now: datetime
+) -> None:
+    """On acceptance the case, its place and the shelter's open follow-ups move."""
+    sender = uuid.UUID((task.context or {})["from_shelter_id"])
+    if case.shelter_agency_id != sender:
+        raise Conflict("the survivor is no longer in the shelter that asked for this transfer")
+    if accepted:
+        receiver = session.get_one(Agency, task.agency_id)
+        ensure_room(session, receiver, for_case=case)
+        case.shelter_agency_id = receiver.id
+        case.placed_at = now
+        if case.follow_up_agency_id is None:
+            # The shelter records the follow-ups: its open ones go to the new shelter.
+            for follow_up in session.exec(
+                select(Task).where(
+                    Task.case_id == case.id,
+                    Task.kind == TaskKind.record_follow_up,
+                    Task.status == TaskStatus.open,
+                    Task.agency_id == sender,
+                )
+            ).all():
+                follow_up.agency_id = receiver.id
+                session.add(follow_up)
+                enqueue_notification(
+                    session,
+                    case,
+                    agency_id=receiver.id,
+                    kind="task_assigned",
+                    dedupe_key=f"task:{follow_up.id}:to:{receiver.id}",
+                    at=now,
+                    task_id=follow_up.id,
+                    task_kind=follow_up.kind,
+                    due_at=follow_up.due_at,
+                )
+    record_event(
+        session,
+        case,
+        "transfer_accepted" if accepted else "transfer_rejected",
+        at=now,
+        task_id=str(task.id),
+        from_agency_id=str(sender),
+        to_agency_id=str(task.agency_id),
+    )
+    enqueue_notification(
+        session,
+        case,
+        agency_id=sender,
+        kind="transfer_accepted" if accepted else "transfer_rejected",
+        dedupe_key=f"transfer:{task.id}",
+        at=now,
+    )
+
+
+def _case_held_by(session: Session, user: User, case_id: uuid.UUID) -> Case:
+    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).first()
+    if case is None or case.shelter_agency_id != user.agency_id or case.placed_at is None:
+        raise NotFound("no such case in your shelter's care")
+    if user.role not in SENDERS:
+        raise Forbidden("only a shelter officer can transfer a survivor")
+    if case.status != CaseStatus.open:
+        raise Conflict(f"the case is {case.status}; it cannot be transferred")
+    return case
+
+
+def _pending(session: Session, case: Case) -> Task | None:
+    return session.exec(
+        select(Task).where(
+            Task.case_id == case.id,
+            Task.kind == TaskKind.accept_transfer,
+            Task.status == TaskStatus.open,
+        )
+    ).first()
