@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from api.deps import Waker
 from api.errors import install_error_handlers
-from api.routes import agencies, auth, cases, consent, health, tasks, users
+from api.routes import agencies, auth, cases, consent, health, notifications, tasks, users
 from core.settings import Settings
 
 
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, *, wake_case: Waker | None = No
     app.state.wake_case = wake_case
     install_error_handlers(app)
     v1 = APIRouter(prefix="/api/v1")
-    for module in (health, auth, agencies, users, cases, consent, tasks):
+    for module in (health, auth, agencies, users, cases, consent, tasks, notifications):
         v1.include_router(module.router)
     app.include_router(v1)
     return app

@@ -12,7 +12,16 @@ from domain.access import View
 from domain.cases import CaseDetail
 from domain.workflow import TASKS
 from models import Agency, Case, Event, Task, User
-from models.enums import AgencyKind, CaseStatus, Role, Stage, TaskKind, TaskStatus, TravelMode
+from models.enums import (
+    AgencyKind,
+    CaseStatus,
+    NotificationStatus,
+    Role,
+    Stage,
+    TaskKind,
+    TaskStatus,
+    TravelMode,
+)
 
 
 class Public(BaseModel):
@@ -91,6 +100,24 @@ class CaseSummary(Public):
         return cls.model_validate(case)
 
 
+class NotificationPublic(Public):
+    """A notification to an agency, without its addresses: whom, what, how far it got."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    case_reference: str
+    kind: str
+    task_kind: str | None
+    agency_id: uuid.UUID
+    agency_name: str
+    status: NotificationStatus
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
 class CasePublic(CaseSummary):
     """A case as the caller's agency may see it; fields it may not see are null."""
 
@@ -105,6 +132,8 @@ class CasePublic(CaseSummary):
     travel: TravelPlan | None = None
     travel_document_expires_on: date | None = None
     undelivered_notifications: int = 0
+    # For the coordinating NGO: notifications failed or being retried, oldest first.
+    undelivered: list[NotificationPublic] = []
 
     @classmethod
     def of_detail(cls, detail: CaseDetail) -> CasePublic:
@@ -143,6 +172,7 @@ class CasePublic(CaseSummary):
             ),
             travel_document_expires_on=case.travel_document_expires_on if full else None,
             undelivered_notifications=detail.undelivered_notifications,
+            undelivered=[NotificationPublic.model_validate(n) for n in detail.undelivered],
         )
 
 

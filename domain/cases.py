@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +15,9 @@ from core.errors import Forbidden, NotFound
 from domain.access import CASE_READERS, LAUNCHERS, View, case_visible_to, survivor_fields, view_for
 from domain.audit import Action, audit_trail, record_audit
 from domain.events import record_event
+from domain.notifications import NotificationState, undelivered_for_case
 from domain.payloads import NewCase
-from models import AuditEntry, Case, Event, Notification, Survivor, User
+from models import AuditEntry, Case, Event, Survivor, User
 from models.enums import NotificationStatus, Role
 
 # No 0/O, 1/I/L: references are read aloud on the phone between agencies.
@@ -120,6 +121,8 @@ class CaseDetail:
     view: View
     survivor: dict[str, Any] | None
     undelivered_notifications: int
+    # Failed, or still being retried after a first attempt that missed a target.
+    undelivered: list[NotificationState] = field(default_factory=list)
 
 
 def case_detail(
@@ -145,17 +148,10 @@ def _detail_of(session: Session, case: Case, user: User, now: datetime) -> CaseD
         today=now.date(),
         purged=case.purged_at is not None,
     )
-    undelivered = 0
-    if view == View.full:
-        undelivered = len(
-            session.exec(
-                select(Notification.id).where(
-                    Notification.case_id == case.id,
-                    Notification.status == NotificationStatus.failed,
-                )
-            ).all()
-        )
-    return CaseDetail(case, view, survivor, undelivered)
+    # Only the coordinating NGO (full view) follows which agencies were not reached.
+    notices = undelivered_for_case(session, case_id=case.id) if view == View.full else []
+    failed = sum(n.status == NotificationStatus.failed for n in notices)
+    return CaseDetail(case, view, survivor, failed, notices)
 
 
 def _audit_survivor_read(
