@@ -4,6 +4,7 @@ sweeper runs them (`due_notification_ids`, then `deliver` for each)."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -322,3 +323,29 @@ def test_webhooks_carry_the_idempotency_headers_beside_the_agencys_own(
     assert headers[NOTIFICATION_HEADER] == str(notification_id)
     assert headers["X-Agency-Token"] == "abc123"
     assert sink.keys("headers") == [delivery_key(notification_id, url)]
+
+
+def test_a_target_is_recorded_as_soon_as_it_answers(
+    session: Session, fast: Settings, outbox_db: str, sink: Sink, other_sink: Sink
+) -> None:
+    # The window in which a crash would resend to a target is its own answer to one short
+    # transaction, not the whole attempt: here the other target is still hanging.
+    quick, hung = sink.url_for("quick"), other_sink.url_for("hung")
+    [notification_id] = queue(session, [quick, hung], count=1)
+    other_sink.hang("hung")
+    results: list[DeliveryResult] = []
+    sender = threading.Thread(
+        target=lambda: results.append(deliver(notification_id, settings=fast)), daemon=True
+    )
+    sender.start()
+
+    sink.wait_for(lambda s: s.count("quick") == 1, timeout=5)
+    deadline = time.monotonic() + 5
+    while fingerprint(quick) not in rows(outbox_db, [notification_id])[0].delivered_targets:
+        assert time.monotonic() < deadline, "the answered target was not recorded"
+        time.sleep(0.02)
+    assert sender.is_alive()  # the attempt is still waiting for the hung target
+
+    sender.join(timeout=deadline_for(TIMEOUT) + SLACK + 1)
+    assert results == [DeliveryResult.retry_later]
+    other_sink.recover("hung")
