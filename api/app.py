@@ -6,7 +6,18 @@ from fastapi import APIRouter, FastAPI
 
 from api.deps import Waker
 from api.errors import install_error_handlers
-from api.routes import agencies, auth, cases, consent, health, holds, tasks, transfers, users
+from api.routes import (
+    agencies,
+    auth,
+    cases,
+    consent,
+    health,
+    holds,
+    notifications,
+    tasks,
+    transfers,
+    users,
+)
 from core.settings import Settings
 from domain.corridors import corridors_for
 
@@ -30,7 +41,18 @@ def create_app(settings: Settings | None = None, *, wake_case: Waker | None = No
     app.state.wake_case = wake_case
     install_error_handlers(app)
     v1 = APIRouter(prefix="/api/v1")
-    for module in (health, auth, agencies, users, cases, consent, holds, transfers, tasks):
+    for module in (
+        health,
+        auth,
+        agencies,
+        users,
+        cases,
+        consent,
+        holds,
+        transfers,
+        tasks,
+        notifications,
+    ):
         v1.include_router(module.router)
     app.include_router(v1)
     return app

@@ -18,6 +18,7 @@ from models.enums import (
     ClosureReview,
     HoldReason,
     HoldRelease,
+    NotificationStatus,
     Role,
     Stage,
     TaskKind,
@@ -112,6 +113,24 @@ class CaseSummary(Public):
         return cls.model_validate(case)
 
 
+class NotificationPublic(Public):
+    """A notification to an agency, without its addresses: whom, what, how far it got."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    case_reference: str
+    kind: str
+    task_kind: str | None
+    agency_id: uuid.UUID
+    agency_name: str
+    status: NotificationStatus
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
 class CasePublic(CaseSummary):
     """A case as the caller's agency may see it; fields it may not see are null."""
 
@@ -133,6 +152,8 @@ class CasePublic(CaseSummary):
     # supervisor (after re-trafficking, lost contact or a reopening).
     legal_hold: bool | None = None
     closure_review: ClosureReview | None = None
+    # For the coordinating NGO: notifications failed or being retried, oldest first.
+    undelivered: list[NotificationPublic] = []
 
     @classmethod
     def of_detail(cls, detail: CaseDetail) -> CasePublic:
@@ -175,6 +196,7 @@ class CasePublic(CaseSummary):
             duplicate_of_case_id=case.duplicate_of_case_id if full else None,
             legal_hold=detail.legal_hold if full else None,
             closure_review=case.closure_review if full else None,
+            undelivered=[NotificationPublic.model_validate(n) for n in detail.undelivered],
         )
 
 

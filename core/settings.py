@@ -48,8 +48,15 @@ class Settings(BaseSettings):
     encryption_keys: SecretStr | None = None
     # How long a claimed outbox row stays claimed before another sender may retry it.
     notification_claim_seconds: int = Field(default=120, ge=5)
+    # Sends to an agency before its notification is marked `failed` (an administrator or the
+    # case's coordinator may put it back in the queue).
     notification_max_attempts: int = Field(default=8, ge=1)
-    notification_timeout_seconds: int = Field(default=5, ge=1)
+    # Connect and read timeout of one target's send; the whole send to a target never takes
+    # more than twice this, whatever the target does (notifications.dispatcher.deadline_for).
+    notification_timeout_seconds: float = Field(default=5, gt=0, le=300)
+    # Retry delays: base·2^(attempts-1), capped, each drawn between half and all of it.
+    notification_retry_base_seconds: float = Field(default=30, gt=0)
+    notification_retry_max_seconds: float = Field(default=3600, gt=0)
     # Deadlines, documents and escalation per country pair (domain.corridors); unset: the
     # file shipped with Homeward, deploy/corridors.yaml.
     corridors_file: Path | None = None

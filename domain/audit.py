@@ -33,6 +33,7 @@ class Action(StrEnum):
     create_agency = "create_agency"
     create_user = "create_user"
     deactivate_user = "deactivate_user"
+    retry_notification = "retry_notification"
     login_success = "login_success"
     login_failure = "login_failure"
 

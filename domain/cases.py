@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +17,11 @@ from domain.access import CASE_READERS, LAUNCHERS, View, case_visible_to, surviv
 from domain.audit import Action, audit_trail, record_audit
 from domain.duplicates import flag_likely_duplicates
 from domain.events import record_event
+from domain.notifications import NotificationState, undelivered_for_case
 from domain.payloads import NewCase
 from domain.policy import Policy
 from domain.progress import active_hold
-from models import AuditEntry, Case, Event, Notification, Survivor, Task, User
+from models import AuditEntry, Case, Event, Survivor, Task, User
 from models.enums import NotificationStatus, Role, TaskStatus
 
 # No 0/O, 1/I/L: references are read aloud on the phone between agencies.
@@ -144,6 +145,8 @@ class CaseDetail:
     view: View
     survivor: dict[str, Any] | None
     undelivered_notifications: int
+    # Failed, or still being retried after a first attempt that missed a target.
+    undelivered: list[NotificationState] = field(default_factory=list)
     legal_hold: bool = False
 
 
@@ -170,18 +173,12 @@ def _detail_of(session: Session, case: Case, user: User, now: datetime) -> CaseD
         today=now.date(),
         purged=case.purged_at is not None,
     )
-    undelivered = 0
-    if view == View.full:
-        undelivered = len(
-            session.exec(
-                select(Notification.id).where(
-                    Notification.case_id == case.id,
-                    Notification.status == NotificationStatus.failed,
-                )
-            ).all()
-        )
-    hold = view == View.full and active_hold(session, case.id) is not None
-    return CaseDetail(case, view, survivor, undelivered, hold)
+    full = view == View.full
+    # Only the coordinating NGO (full view) follows which agencies were not reached.
+    notices = undelivered_for_case(session, case_id=case.id) if full else []
+    failed = sum(n.status == NotificationStatus.failed for n in notices)
+    hold = full and active_hold(session, case.id) is not None
+    return CaseDetail(case, view, survivor, failed, notices, hold)
 
 
 def _audit_survivor_read(

@@ -9,6 +9,7 @@ send the same row at once; a claim that is never released (a crashed worker) exp
 from __future__ import annotations
 
 import random
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -114,18 +115,22 @@ def record_result(
     base_delay_seconds: float = 30,
     max_delay_seconds: float = 3600,
     permanent: bool = False,
+    keep_claim: bool = False,
 ) -> NotificationStatus:
     """Store one attempt's outcome and decide: sent, failed, or pending with a backoff.
 
     `delivered` are the fingerprints of the targets that took the message this time;
-    `permanent` gives up at once (a row that can never be sent, whatever the attempt).
+    `permanent` gives up at once (a row that can never be sent, whatever the attempt);
+    `keep_claim` leaves the row claimed while a send left behind at the deadline may still
+    succeed (`release_claim` ends it, or it expires).
     """
     notification, urls = _load(session, notification_id, for_update=True)
     already = list(notification.delivered_targets)
     merged = already + [fp for fp in dict.fromkeys(delivered) if fp not in already]
     notification.delivered_targets = merged
     wanted = {fingerprint(url) for url in urls}
-    notification.claimed_until = None
+    if not keep_claim or wanted <= set(merged):
+        notification.claimed_until = None
     if notification.status == NotificationStatus.sent:
         pass  # a sender whose claim had expired finished after another one: keep that result
     elif not urls:
@@ -147,6 +152,43 @@ def record_result(
     session.add(notification)
     session.commit()
     return status
+
+
+def record_delivered(
+    session: Session, notification_id: uuid.UUID, *, target: str, now: datetime
+) -> NotificationStatus:
+    """Store at once that one target took the message, so that a crash before the attempt
+    is recorded does not send it there again; the row is sent when every target has it."""
+    notification, urls = _load(session, notification_id, for_update=True)
+    if target not in notification.delivered_targets:
+        notification.delivered_targets = [*notification.delivered_targets, target]
+    wanted = {fingerprint(url) for url in urls}
+    if (
+        notification.status != NotificationStatus.sent
+        and urls
+        and wanted <= set(notification.delivered_targets)
+    ):
+        notification.status = NotificationStatus.sent
+        notification.sent_at = now
+        notification.last_error = None
+    status = notification.status
+    session.add(notification)
+    session.commit()
+    return status
+
+
+def release_claim(session: Session, notification_id: uuid.UUID, *, claimed_until: datetime) -> bool:
+    """End this sender's claim; a claim that expired and was taken over is left alone."""
+    released = session.exec(
+        update(Notification)
+        .where(
+            col(Notification.id) == notification_id,
+            col(Notification.claimed_until) == claimed_until,
+        )
+        .values(claimed_until=None)
+    ).rowcount
+    session.commit()
+    return bool(released)
 
 
 def backoff(attempts: int, *, base: float = 30, cap: float = 3600) -> timedelta:
@@ -191,9 +233,12 @@ def deliver(
     now_fn: Callable[[], datetime] = utcnow,
     database_url: str | None = None,
 ) -> DeliveryResult:
-    """Claim one row, render it, send it to the targets still missing it, record the outcome."""
+    """Claim one row, render it, send it to the targets still missing it, record the outcome.
+
+    Returns within the send bound (`dispatcher.deadline_for`) plus two short transactions,
+    whatever the targets do.
+    """
     engine = engine_for(database_url or settings.resolved_database_url)
-    max_attempts = settings.notification_max_attempts
     with Session(engine, expire_on_commit=False) as session:
         claimed = claim(
             session,
@@ -203,63 +248,99 @@ def deliver(
         )
     if claimed is None:
         return DeliveryResult.skipped
-    delivered: Sequence[str] = ()
-    error: str | None = None
-    permanent = False
+    attempt = _Attempt(engine, claimed, settings=settings, now_fn=now_fn)
     try:
         message = render(claimed.notification, public_url=settings.resolved_public_url)
     except ValueError as exc:
-        error, permanent = str(exc), True
-    else:
-        try:
-            outcome = send(
-                claimed.pending_urls,
-                message,
-                timeout_seconds=settings.notification_timeout_seconds,
-            )
-        except Exception as exc:
-            # Recorded without the exception text, which may quote a URL; the claim
-            # would otherwise hide the row until it expires.
-            _record(
-                engine,
-                notification_id,
-                [],
-                f"sending failed: {type(exc).__name__}",
-                now_fn(),
-                max_attempts,
-            )
-            raise
-        delivered, error = outcome.delivered, outcome.error
-    status = _record(
-        engine, notification_id, delivered, error, now_fn(), max_attempts, permanent=permanent
-    )
-    if status == NotificationStatus.sent:
-        return DeliveryResult.sent
-    if status == NotificationStatus.failed:
-        return DeliveryResult.failed
-    return DeliveryResult.retry_later
-
-
-def _record(
-    engine: Engine,
-    notification_id: uuid.UUID,
-    delivered: Sequence[str],
-    error: str | None,
-    now: datetime,
-    max_attempts: int,
-    *,
-    permanent: bool = False,
-) -> NotificationStatus:
-    with Session(engine, expire_on_commit=False) as session:
-        return record_result(
-            session,
-            notification_id,
-            delivered=list(delivered),
-            error=error,
-            now=now,
-            max_attempts=max_attempts,
-            permanent=permanent,
+        return attempt.finish(error=str(exc), permanent=True)
+    try:
+        outcome = send(
+            claimed.pending_urls,
+            message,
+            timeout_seconds=settings.notification_timeout_seconds,
+            notification_id=notification_id,
+            on_settled=attempt.settled,
         )
+    except Exception as exc:
+        # Recorded without the exception text, which may quote a URL; the claim would
+        # otherwise hide the row until it expires.
+        attempt.finish(error=f"sending failed: {type(exc).__name__}")
+        raise
+    return attempt.finish(
+        delivered=outcome.delivered, error=outcome.error, unsettled=outcome.unsettled
+    )
+
+
+class _Attempt:
+    """One claimed attempt: records each target as it takes the message (narrowing the
+    window in which a crash would resend to it), then the attempt, then, if sends were left
+    behind at the deadline, releases the claim once the last of them ends."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        claimed: Claimed,
+        *,
+        settings: Settings,
+        now_fn: Callable[[], datetime],
+    ) -> None:
+        self.engine = engine
+        self.notification_id = claimed.notification.id
+        self.claimed_until = claimed.notification.claimed_until
+        self.settings = settings
+        self.now_fn = now_fn
+        self.lock = threading.Lock()
+        self.settled_targets: set[str] = set()
+        self.left_behind: set[str] | None = None  # set once the attempt is recorded
+
+    def settled(self, target: str, error: str | None) -> None:
+        with self.lock:
+            self.settled_targets.add(target)
+            if error is None:
+                with Session(self.engine, expire_on_commit=False) as session:
+                    record_delivered(
+                        session, self.notification_id, target=target, now=self.now_fn()
+                    )
+            if self.left_behind is not None and target in self.left_behind:
+                self.left_behind.discard(target)
+                if not self.left_behind:
+                    self._release()
+
+    def finish(
+        self,
+        *,
+        delivered: Sequence[str] = (),
+        error: str | None,
+        unsettled: Sequence[str] = (),
+        permanent: bool = False,
+    ) -> DeliveryResult:
+        with self.lock:
+            # A send may have ended between the deadline and this lock.
+            self.left_behind = set(unsettled) - self.settled_targets
+            with Session(self.engine, expire_on_commit=False) as session:
+                status = record_result(
+                    session,
+                    self.notification_id,
+                    delivered=list(delivered),
+                    error=error,
+                    now=self.now_fn(),
+                    max_attempts=self.settings.notification_max_attempts,
+                    base_delay_seconds=self.settings.notification_retry_base_seconds,
+                    max_delay_seconds=self.settings.notification_retry_max_seconds,
+                    permanent=permanent,
+                    keep_claim=bool(self.left_behind),
+                )
+        if status == NotificationStatus.sent:
+            return DeliveryResult.sent
+        if status == NotificationStatus.failed:
+            return DeliveryResult.failed
+        return DeliveryResult.retry_later
+
+    def _release(self) -> None:
+        if self.claimed_until is None:
+            return
+        with Session(self.engine, expire_on_commit=False) as session:
+            release_claim(session, self.notification_id, claimed_until=self.claimed_until)
 
 
 def _claim_free(now: datetime) -> ColumnElement[bool]:
