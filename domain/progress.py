@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, overload
 
-from sqlalchemy import update
+from sqlalchemy import exists, or_, update
 from sqlmodel import Session, col, select
 
 from domain.events import enqueue_notification, record_event
@@ -357,6 +357,28 @@ def cases_awaiting_follow_up(session: Session) -> list[uuid.UUID]:
         session.exec(
             select(Case.id).where(
                 Case.status == CaseStatus.open, Case.stage == Stage.reintegration_followup
+            )
+        ).all()
+    )
+
+
+def cases_with_lapsed_documents(session: Session, *, today: date) -> list[uuid.UUID]:
+    """Open cases not yet departed whose travel document has run out or runs out before
+    the travel date, and that have no re-issue pending: a pass sends them back."""
+    reissuing = exists().where(
+        col(Task.case_id) == col(Case.id),
+        col(Task.kind) == TaskKind.reissue_travel_document,
+        col(Task.status) == TaskStatus.open,
+    )
+    expires = col(Case.travel_document_expires_on)
+    return list(
+        session.exec(
+            select(Case.id).where(
+                Case.status == CaseStatus.open,
+                Case.stage == Stage.safe_transport,
+                expires.is_not(None),
+                or_(expires < today, expires < col(Case.travel_date)),
+                ~reissuing,
             )
         ).all()
     )
