@@ -333,8 +333,10 @@ def _score(a: list[str], b: list[str]) -> float:
 
 def name_similarity(a: str, b: str) -> float:
     """0..1 for two full names; at least MATCH_THRESHOLD when they likely name one person."""
-    words_a = _words(a)[:_MAX_WORDS]
-    words_b = _words(b)[:_MAX_WORDS]
+    # Folded to the fixed point, as normalise_name does: one pass of the rewrites can leave
+    # a key that a second pass folds further ("accq" → "ack" → "ak").
+    words_a = normalise_name(a).split()[:_MAX_WORDS]
+    words_b = normalise_name(b).split()[:_MAX_WORDS]
     if not words_a and not words_b:
         # Nothing comparable (emoji, initials, honorifics only): only identical text counts.
         same = a.strip().casefold() == b.strip().casefold() and bool(a.strip())

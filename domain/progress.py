@@ -24,6 +24,7 @@ from domain.workflow import (
     Step,
     TaskFact,
     Wait,
+    Withdraw,
     allowance_left,
     decide,
     due_at,
@@ -67,6 +68,8 @@ def advance_case(
                 _move(session, case, step, now)
             case Finish():
                 _finish(session, case, step, now)
+            case Withdraw():
+                _withdraw(session, case, step, now)
         case.updated_at = now
         session.add(case)
         session.flush()
@@ -251,6 +254,11 @@ def _task(
     if task is None and not missing:
         raise RuntimeError(f"{kind} round {round_} of {case.reference} is missing")
     return task
+
+
+def _withdraw(session: Session, case: Case, step: Withdraw, now: datetime) -> None:
+    task = _task(session, case, step.kind, step.round)
+    withdraw_open_tasks(session, case, now, tell="task_withdrawn", only=task.id)
 
 
 def _move(session: Session, case: Case, step: MoveTo, now: datetime) -> None:

@@ -242,6 +242,11 @@ def _check_and_apply(
         case payloads.ClosureApproved():
             case.closure_review = ClosureReview.approved
         case payloads.FollowUpContinued():
+            if not case.consent_follow_up:
+                raise Conflict(
+                    "the survivor withdrew consent to follow-up contact: no further "
+                    "follow-up can be planned; decide to close"
+                )
             case.extra_follow_ups += 1
         case payloads.TransferAccepted() | payloads.TransferRejected():
             apply_transfer_answer(

@@ -313,11 +313,19 @@ class Wait:
 
 
 @dataclass(frozen=True)
+class Withdraw:
+    """Cancel a task that has become moot (the survivor left before it was done)."""
+
+    kind: TaskKind
+    round: int
+
+
+@dataclass(frozen=True)
 class Ended:
     status: CaseStatus
 
 
-Step = OpenTask | MoveTo | Finish | Wait | Ended
+Step = OpenTask | MoveTo | Finish | Withdraw | Wait | Ended
 
 NO_CONSULATE = "no_consulate"
 CONSENT_WITHDRAWN = "consent_withdrawn"
@@ -384,6 +392,7 @@ def _verification(facts: CaseFacts) -> Step:
 
 def _transport(facts: CaseFacts) -> Step:
     # Documents the corridor requires are gathered while the transport is planned.
+    documents_done = True
     for document in facts.documents_needed:
         recorded = [
             t
@@ -398,6 +407,7 @@ def _transport(facts: CaseFacts) -> Step:
                 _next_round(facts.latest(TaskKind.record_document)),
                 subject=document,
             )
+        documents_done = documents_done and any(t.status == TaskStatus.done for t in recorded)
     plan = facts.latest(TaskKind.plan_transport)
     if plan is None or plan.status == TaskStatus.cancelled:
         return OpenTask(TaskKind.plan_transport, _next_round(plan))
@@ -417,6 +427,10 @@ def _transport(facts: CaseFacts) -> Step:
             return OpenTask(TaskKind.plan_transport, plan.round + 1)
     departure = facts.task(TaskKind.confirm_departure, plan.round)
     if departure is not None and departure.status == TaskStatus.done:
+        # The survivor has left: document work still open is moot.
+        for task in facts.tasks:
+            if task.status == TaskStatus.open and task.kind in _BEFORE_DEPARTURE:
+                return Withdraw(task.kind, task.round)
         return MoveTo(Stage.shelter_handover)
     if not facts.travel_document_valid:
         # The document runs out before the journey: back to the consulate to re-issue it.
@@ -424,10 +438,16 @@ def _transport(facts: CaseFacts) -> Step:
         if reissue is None or reissue.status != TaskStatus.open:
             return OpenTask(TaskKind.reissue_travel_document, _next_round(reissue))
     if departure is None:
+        if not documents_done:
+            return _transport_wait(facts)  # the escort is asked once the papers are ready
         return OpenTask(TaskKind.confirm_departure, plan.round)
     if departure.status == TaskStatus.open:
         return _transport_wait(facts)
     return OpenTask(TaskKind.plan_transport, plan.round + 1)  # departure withdrawn
+
+
+# Tasks that only matter until the survivor departs.
+_BEFORE_DEPARTURE = frozenset({TaskKind.record_document, TaskKind.reissue_travel_document})
 
 
 def _transport_wait(facts: CaseFacts) -> Wait:
@@ -450,7 +470,7 @@ def _follow_up(facts: CaseFacts, now: datetime) -> Step:
     if not facts.follow_up_consent:
         if pending:
             return _WAITING  # the service cancels them with the withdrawal
-        return Finish(CaseStatus.closed, Notice.case_closed, Stage.closed)
+        return _close(facts)
     filled = len(pending) + sum(t.status == TaskStatus.done for t in follow_ups)
     if filled < len(facts.follow_up_days) + facts.extra_follow_ups:
         if filled < len(facts.follow_up_days):
@@ -464,8 +484,13 @@ def _follow_up(facts: CaseFacts, now: datetime) -> Step:
         return Wait(until=opens_at)
     if pending:
         return _WAITING
+    return _close(facts)
+
+
+def _close(facts: CaseFacts) -> Step:
+    """Close, unless a supervisor must decide first: then close when they say so, or follow
+    up once more (which adds an extra follow-up, while consent to follow-up lasts)."""
     if facts.closure_review == ClosureReview.required:
-        # A supervisor decides: close, or follow up once more (which adds an extra one).
         review = facts.latest(TaskKind.approve_closure)
         if review is not None and review.status == TaskStatus.open:
             return _WAITING
