@@ -29,6 +29,7 @@ class DemoAgency:
     role: Role
     nationality_served: str | None = None
     capacity: int | None = None
+    child_capable: bool = False  # escorts children (female escorts too) / takes children
 
 
 DEMO_AGENCIES = (
@@ -56,6 +57,7 @@ DEMO_AGENCIES = (
         "IN",
         "demo-escort",
         Role.escort_officer,
+        child_capable=True,
     ),
     DemoAgency(
         "shelter",
@@ -65,6 +67,7 @@ DEMO_AGENCIES = (
         "demo-shelter",
         Role.shelter_officer,
         capacity=40,
+        child_capable=True,
     ),
 )
 
@@ -86,9 +89,27 @@ def demo_password(data_dir: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def create_demo(session: Session, *, password: str, inbox_url: str | None) -> list[DemoLogin]:
-    """Create the demo agencies and users unless they exist; returns their logins."""
+def create_demo(
+    session: Session, *, password: str, inbox_url: str | None, focal_point: str | None = None
+) -> list[DemoLogin]:
+    """Create the demo agencies and users unless they exist; returns their logins. The
+    corridor's focal point (`focal_point`, the name the corridors file gives it) is
+    registered too, so that overdue tasks have someone to escalate to."""
     logins: list[DemoLogin] = []
+    if (
+        focal_point
+        and session.exec(select(Agency).where(Agency.name == focal_point)).first() is None
+    ):
+        create_agency(
+            session,
+            data=NewAgency(
+                name=focal_point,
+                kind=AgencyKind.government,
+                country="BD",
+                notify_urls=[f"{inbox_url}/focal-point"] if inbox_url else [],
+            ),
+            now=utcnow(),
+        )
     for demo in DEMO_AGENCIES:
         agency = session.exec(select(Agency).where(Agency.name == demo.name)).first()
         if agency is None:
@@ -102,6 +123,9 @@ def create_demo(session: Session, *, password: str, inbox_url: str | None) -> li
                     nationality_served=demo.nationality_served,
                     capacity=demo.capacity,
                     notify_urls=urls,
+                    escorts_children=demo.child_capable and demo.kind == AgencyKind.escort,
+                    female_escorts=demo.child_capable and demo.kind == AgencyKind.escort,
+                    accepts_children=demo.child_capable and demo.kind == AgencyKind.shelter,
                 ),
                 now=utcnow(),
             )
@@ -115,6 +139,19 @@ def create_demo(session: Session, *, password: str, inbox_url: str | None) -> li
             )
         logins.append(DemoLogin(demo.username, demo.role, demo.name))
     admin_agency = session.exec(select(Agency).where(Agency.name == DEMO_AGENCIES[0].name)).one()
+    # Closing a case after re-trafficking or lost contact is a supervisor's decision.
+    if session.exec(select(User).where(User.username == "demo-supervisor")).first() is None:
+        create_user(
+            session,
+            data=NewUser(
+                username="demo-supervisor",
+                password=password,
+                agency_id=admin_agency.id,
+                role=Role.supervisor,
+            ),
+            now=utcnow(),
+        )
+    logins.append(DemoLogin("demo-supervisor", Role.supervisor, admin_agency.name))
     if session.exec(select(User).where(User.username == "demo-admin")).first() is None:
         create_user(
             session,

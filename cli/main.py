@@ -103,7 +103,8 @@ def _create_demo(settings: Settings, *, inbox_url: str | None) -> list[DemoLogin
     upgrade(settings.resolved_database_url)
     password = demo_password(settings.data_dir)
     with session_scope(settings.resolved_database_url) as session:
-        return create_demo(session, password=password, inbox_url=inbox_url)
+        focal_point = corridors_for(settings).for_route("IN", "BD").escalation_agency
+        return create_demo(session, password=password, inbox_url=inbox_url, focal_point=focal_point)
 
 
 def _print_logins(settings: Settings, logins: list[DemoLogin]) -> None:

@@ -74,13 +74,32 @@ def test_demo_creates_the_corridor_once(env: Path) -> None:
     with session_scope(f"sqlite:///{env / 'homeward.db'}") as session:
         agencies = session.exec(select(Agency)).all()
         users = session.exec(select(User)).all()
-    assert sorted(a.kind for a in agencies) == ["consulate", "escort", "ngo", "shelter"]
+    # The four agencies of the corridor and its task-force focal point.
+    assert sorted(a.kind for a in agencies) == [
+        "consulate",
+        "escort",
+        "government",
+        "ngo",
+        "shelter",
+    ]
+    escort = next(a for a in agencies if a.kind == "escort")
+    shelter = next(a for a in agencies if a.kind == "shelter")
+    assert escort.escorts_children and escort.female_escorts and shelter.accepts_children
     with session_scope(f"sqlite:///{env / 'homeward.db'}") as session:
         audited = session.exec(select(AuditEntry).where(AuditEntry.action == "create_agency")).all()
     assert sorted(a.detail["agency_id"] for a in audited) == sorted(str(a.id) for a in agencies)
     consulate = next(a for a in agencies if a.kind == "consulate")
     assert (consulate.country, consulate.nationality_served) == ("IN", "BD")
-    assert len(users) == 5
+    assert sorted(u.role for u in users) == sorted(
+        [
+            "coordinator",
+            "consular_officer",
+            "escort_officer",
+            "shelter_officer",
+            "supervisor",
+            "admin",
+        ]
+    )
 
 
 def test_bad_configuration_stops_with_the_variable_named(
