@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api.deps import Waker
+from api.deps import HealthCheck, Waker
 from api.errors import install_error_handlers
 from api.routes import agencies, auth, cases, consent, health, tasks, users
 from core.settings import Settings
 
 
-def create_app(settings: Settings | None = None, *, wake_case: Waker | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    wake_case: Waker | None = None,
+    prefect_healthy: HealthCheck | None = None,
+) -> FastAPI:
+    """The API. By default it wakes cases through Prefect and `GET /health` checks Prefect;
+    an app given another `wake_case` checks Prefect only if also given `prefect_healthy`."""
     settings = settings or Settings()
     if wake_case is None:
+        from flows.control import prefect_healthy as prefect_check
         from flows.control import wake_case as prefect_wake
 
         wake_case = prefect_wake
+        prefect_healthy = prefect_healthy or prefect_check
     app = FastAPI(
         title="Homeward",
         version="0.1.0",
@@ -26,6 +35,7 @@ def create_app(settings: Settings | None = None, *, wake_case: Waker | None = No
     )
     app.state.settings = settings
     app.state.wake_case = wake_case
+    app.state.prefect_healthy = prefect_healthy
     install_error_handlers(app)
     v1 = APIRouter(prefix="/api/v1")
     for module in (health, auth, agencies, users, cases, consent, tasks):

@@ -21,6 +21,8 @@ from models.enums import Role
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 Waker = Callable[[Settings, uuid.UUID], object]
+# Whether a service the API needs answers (e.g. flows.control.prefect_healthy).
+HealthCheck = Callable[[], bool]
 
 
 def get_settings(request: Request) -> Settings:

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     notification_claim_seconds: int = Field(default=120, ge=5)
     notification_max_attempts: int = Field(default=8, ge=1)
     notification_timeout_seconds: int = Field(default=5, ge=1)
+    # How long an Idempotency-Key is remembered with its first answer (which may hold
+    # survivor data, encrypted); a key older than this starts a new request.
+    idempotency_key_hours: int = Field(default=24, ge=1)
 
     @field_validator("follow_up_days", mode="before")
     @classmethod
