@@ -20,6 +20,23 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 5
 # Set on a connection to begin a plain (deferred) SQLite transaction that reads only.
 READ_ONLY = "homeward_read_only"
+# Connections per engine: PostgreSQL's pool, and SQLite's (whose writers queue anyway).
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
+
+
+def concurrent_sessions(url: str) -> int:
+    """How many request sessions a process should hold at once on this database.
+
+    Below the pool's size, so that no request waits for a connection while holding
+    locks, and far below the API's thread pool (40): a request that holds the database
+    must always find a thread to carry on with. SQLite runs one write transaction at a
+    time, and every request's transaction writes, so its requests queue in the process
+    instead of polling the file lock against each other.
+    """
+    if make_url(url).get_backend_name() == "sqlite":
+        return 1
+    return POOL_SIZE + MAX_OVERFLOW - 4
 
 
 @cache
@@ -36,6 +53,8 @@ def engine_for(url: str) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
             pool_pre_ping=True,
+            pool_size=POOL_SIZE,
+            max_overflow=MAX_OVERFLOW,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -43,8 +62,8 @@ def engine_for(url: str) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
 

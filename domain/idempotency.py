@@ -87,10 +87,11 @@ def claim_key(
         insert(IdempotencyKey)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["user_id", "route", "key"])
+        .returning(col(IdempotencyKey.id))
     )
     with _bounded_wait(session, postgresql):
-        inserted = session.execute(statement).rowcount  # type: ignore[attr-defined]
-    if inserted == 1:
+        inserted = session.execute(statement).first()
+    if inserted is not None:
         return Claim(new_id)
     row = _find(session, user_id=user_id, route=route, key=key)
     if row.expires_at <= now:
