@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api.deps import Waker
+from api.deps import HealthCheck, Waker
 from api.errors import install_error_handlers
 from api.routes import (
     agencies,
@@ -22,13 +22,22 @@ from core.settings import Settings
 from domain.corridors import corridors_for
 
 
-def create_app(settings: Settings | None = None, *, wake_case: Waker | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    wake_case: Waker | None = None,
+    prefect_healthy: HealthCheck | None = None,
+) -> FastAPI:
+    """The API. By default it wakes cases through Prefect and `GET /health` checks Prefect;
+    an app given another `wake_case` checks Prefect only if also given `prefect_healthy`."""
     settings = settings or Settings()
     corridors_for(settings)  # raises CorridorConfigError: the API refuses to start
     if wake_case is None:
+        from flows.control import prefect_healthy as prefect_check
         from flows.control import wake_case as prefect_wake
 
         wake_case = prefect_wake
+        prefect_healthy = prefect_healthy or prefect_check
     app = FastAPI(
         title="Homeward",
         version="0.1.0",
@@ -39,6 +48,7 @@ def create_app(settings: Settings | None = None, *, wake_case: Waker | None = No
     )
     app.state.settings = settings
     app.state.wake_case = wake_case
+    app.state.prefect_healthy = prefect_healthy
     install_error_handlers(app)
     v1 = APIRouter(prefix="/api/v1")
     for module in (

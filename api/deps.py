@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from api.security import user_id_from_token
-from core.db import engine_for
+from core.db import concurrent_sessions, engine_for
 from core.errors import Forbidden, Unauthorized
 from core.settings import Settings
 from domain.agencies import active_user
@@ -21,6 +22,8 @@ from models.enums import Role
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 Waker = Callable[[Settings, uuid.UUID], object]
+# Whether a service the API needs answers (e.g. flows.control.prefect_healthy).
+HealthCheck = Callable[[], bool]
 
 
 def get_settings(request: Request) -> Settings:
@@ -31,7 +34,24 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_session(settings: SettingsDep) -> Iterator[Session]:
+async def session_slot(request: Request, settings: SettingsDep) -> AsyncIterator[None]:
+    """Wait, without holding a thread, until this process may open another session.
+
+    FastAPI runs each sync dependency and the route in its own call to the thread pool.
+    A request whose transaction holds a lock (SQLite's write lock, an Idempotency-Key row)
+    needs a thread again after each step; were every thread blocked on that lock, it would
+    never get one. Bounding the sessions well below the threads rules that out.
+    """
+    state = request.app.state
+    if getattr(state, "session_slots", None) is None:
+        state.session_slots = anyio.Semaphore(concurrent_sessions(settings.resolved_database_url))
+    async with state.session_slots:
+        yield
+
+
+def get_session(
+    settings: SettingsDep, _slot: Annotated[None, Depends(session_slot, scope="function")]
+) -> Iterator[Session]:
     """The request's unit of work: routes commit; anything unfinished is rolled back."""
     with Session(engine_for(settings.resolved_database_url), expire_on_commit=False) as session:
         try:

@@ -7,9 +7,11 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.idempotency import Replay
 from core.errors import HomewardError, describe_validation_errors
 
 logger = logging.getLogger("homeward.api")
@@ -50,17 +52,48 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else kind
         return error_response(exc.status_code, kind, detail, getattr(exc, "headers", None))
 
+    @app.exception_handler(Replay)
+    async def _replay(_: Request, exc: Replay) -> JSONResponse:
+        return exc.response()
+
+    # The database refused or lost the connection (stopped, unreachable, file unreadable,
+    # locked beyond the busy timeout) or every pooled connection is busy: the client may
+    # retry, so 503 with Retry-After rather than 500. Raised at session start, in the
+    # dependencies (login, current user) and at commit alike.
     @app.exception_handler(OperationalError)
-    async def _database_down(_: Request, exc: OperationalError) -> JSONResponse:
-        logger.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
-        return error_response(
-            503,
-            "ServiceUnavailable",
-            "the database is unavailable; nothing was changed, try again shortly",
-            {"Retry-After": "5"},
-        )
+    async def _database_down(_: Request, exc: DBAPIError) -> JSONResponse:
+        return database_unavailable(exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def _database_busy(_: Request, exc: PoolTimeout) -> JSONResponse:
+        return database_unavailable(exc)
+
+    @app.exception_handler(InterfaceError)  # psycopg: "the connection is closed"
+    async def _connection_closed(_: Request, exc: InterfaceError) -> JSONResponse:
+        return database_unavailable(exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        logger.error("unexpected error: %s", type(exc).__name__)
-        return error_response(500, "InternalError", "an unexpected error occurred; it was logged")
+        return _internal(exc)
+
+
+# Seconds a client is asked to wait when a dependency is down.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: Exception) -> JSONResponse:
+    # The driver's message can quote SQL parameters: log the kind only.
+    cause = getattr(exc, "orig", None) or exc
+    logger.error("database unavailable: %s", type(cause).__name__)
+    return error_response(
+        503,
+        "ServiceUnavailable",
+        "the database is unavailable; try again shortly (a retry with the same "
+        "Idempotency-Key cannot do the work twice)",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _internal(exc: Exception) -> JSONResponse:
+    logger.error("unexpected error: %s", type(exc).__name__)
+    return error_response(500, "InternalError", "an unexpected error occurred; it was logged")

@@ -37,7 +37,16 @@ class Token(Public):
     expires_in: int
 
 
+Check = Literal["ok", "unavailable"]
+
+
 class Health(Public):
+    status: Check = "ok"
+    # What was checked and how it went, e.g. {"database": "ok", "prefect": "ok"}.
+    checks: dict[str, Check] = {}
+
+
+class Liveness(Public):
     status: Literal["ok"] = "ok"
 
 

@@ -122,7 +122,7 @@ class Stack:
                 "--no-access-log",
             ],
         )
-        self._wait("API", lambda: _http_ok(f"{self.api_url}/api/v1/health"), 60)
+        self._wait("API", lambda: _http_ok(f"{self.api_url}/api/v1/health/live"), 60)
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
+
+# How long a request waits for SQLite's write lock before it fails (503 at the API).
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# How long opening a PostgreSQL connection may take: an unreachable server answers 503
+# after this, instead of holding the request for the operating system's TCP timeout.
+CONNECT_TIMEOUT_SECONDS = 5
+# Set on a connection to begin a plain (deferred) SQLite transaction that reads only.
+READ_ONLY = "homeward_read_only"
+# Connections per engine: PostgreSQL's pool, and SQLite's (whose writers queue anyway).
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
+
+
+def concurrent_sessions(url: str) -> int:
+    """How many request sessions a process should hold at once on this database.
+
+    Below the pool's size, so that no request waits for a connection while holding
+    locks, and far below the API's thread pool (40): a request that holds the database
+    must always find a thread to carry on with. SQLite runs one write transaction at a
+    time, and every request's transaction writes, so its requests queue in the process
+    instead of polling the file lock against each other.
+    """
+    if make_url(url).get_backend_name() == "sqlite":
+        return 1
+    return POOL_SIZE + MAX_OVERFLOW - 4
 
 
 @cache
@@ -19,14 +45,27 @@ def engine_for(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # A directory that cannot be made shows as "unable to open database file" at
+            # the first connection (503), not as an error of the process.
+            with contextlib.suppress(OSError):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            pool_pre_ping=True,
+            pool_size=POOL_SIZE,
+            max_overflow=MAX_OVERFLOW,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -37,12 +76,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(connection: Connection) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -55,3 +97,28 @@ def session_scope(url: str) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def ping(url: str, *, timeout_seconds: float) -> None:
+    """Raise unless the database answers a trivial read within about `timeout_seconds`.
+
+    Reads only, so that it never waits for SQLite's write lock; on SQLite it reads the
+    schema, which needs the file itself (SELECT 1 would not touch it).
+    """
+    engine = engine_for(url)
+    milliseconds = max(1, int(timeout_seconds * 1000))
+    if engine.dialect.name == "sqlite":
+        with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={milliseconds}")
+            try:
+                connection.execute(text("SELECT count(*) FROM sqlite_master")).one()
+            finally:
+                connection.rollback()
+                connection.exec_driver_sql(
+                    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}"
+                )
+        return
+    with engine.connect() as connection:
+        connection.execute(text(f"SET LOCAL statement_timeout = {milliseconds}"))
+        connection.execute(text("SELECT 1")).one()
+        connection.rollback()

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # Deadlines, documents and escalation per country pair (domain.corridors); unset: the
     # file shipped with Homeward, deploy/corridors.yaml.
     corridors_file: Path | None = None
+    # How long an Idempotency-Key is remembered with its first answer (which may hold
+    # survivor data, encrypted); a key older than this starts a new request.
+    idempotency_key_hours: int = Field(default=24, ge=1)
 
     @field_validator("follow_up_days", mode="before")
     @classmethod

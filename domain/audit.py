@@ -21,6 +21,8 @@ class Action(StrEnum):
     read_tasks = "read_tasks"
     launch_case = "launch_case"
     complete_task = "complete_task"
+    # An answer sent again for a repeated Idempotency-Key: it may disclose survivor data.
+    replay_answer = "replay_answer"
     change_consent = "change_consent"
     request_transfer = "request_transfer"
     revoke_transfer = "revoke_transfer"

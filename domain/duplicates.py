@@ -41,6 +41,7 @@ def flag_likely_duplicates(
             Survivor.nationality == survivor.nationality,
             Survivor.sex == survivor.sex,
         )
+        .order_by(col(Case.id))  # a fixed order of row locks: no deadlock between launches
     ).all()
     today = now.date()
     found = []
@@ -76,6 +77,8 @@ def _open_check(
     now: datetime,
 ) -> None:
     other_agency = session.get_one(Agency, other.coordinator_agency_id)
+    # Locked: two launches flagging the same case at once must not draw the same round.
+    session.exec(select(Case.id).where(Case.id == case.id).with_for_update()).one()
     round_ = 1 + len(
         session.exec(
             select(Task.id).where(Task.case_id == case.id, Task.kind == TaskKind.resolve_duplicate)

@@ -7,16 +7,19 @@ sweeper tries again.
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.responses import SetStateStatus
 from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_URL
 from prefect.states import Crashed
 
 from core.clock import utcnow
@@ -33,6 +36,7 @@ SWEEPER_NAME = "sweeper"
 # How long a flow run may take to pick up a wake request before the sweeper steps in.
 WAKE_GRACE = timedelta(seconds=10)
 REQUEST_TIMEOUT_SECONDS = 10.0
+HEALTH_TIMEOUT_SECONDS = 2.0
 
 _DEAD = {StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED}
 
@@ -125,3 +129,31 @@ def _start(
     with session_scope(settings.resolved_database_url) as session:
         record_flow_run(session, case_id=run.id, flow_run_id=flow_run.id, now=utcnow())
     return flow_run.id
+
+
+def prefect_healthy(
+    api_url: str | None = None, *, timeout_seconds: float = HEALTH_TIMEOUT_SECONDS
+) -> bool:
+    """Whether the Prefect API answers its health check within the timeout.
+
+    `api_url` defaults to PREFECT_API_URL, as for every other call here. Without one this
+    says no rather than start a temporary server as the Prefect client would. One plain
+    request: the Prefect client retries refused connections for seconds.
+    """
+    url = api_url or PREFECT_API_URL.value()
+    if not url:
+        return False
+    headers = {}
+    if api_key := PREFECT_API_KEY.value():
+        headers["Authorization"] = f"Bearer {api_key}"
+    elif auth_string := PREFECT_API_AUTH_STRING.value():
+        headers["Authorization"] = "Basic " + base64.b64encode(auth_string.encode()).decode()
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/health", headers=headers, timeout=timeout_seconds)
+    except httpx.HTTPError as error:
+        logger.warning("Prefect API health check failed: %s", type(error).__name__)
+        return False
+    if response.status_code != 200:
+        logger.warning("Prefect API health check answered %s", response.status_code)
+        return False
+    return True

@@ -5,6 +5,7 @@ from models.audit import AuditEntry
 from models.case import Case, LegalHold, Survivor
 from models.consent import ConsentRecord
 from models.event import Event
+from models.idempotency import IdempotencyKey
 from models.notification import Notification
 from models.task import Task
 
@@ -14,6 +15,7 @@ __all__ = [
     "Case",
     "ConsentRecord",
     "Event",
+    "IdempotencyKey",
     "LegalHold",
     "Notification",
     "Survivor",

@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, BackgroundTasks, status
 
 from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.idempotency import IdempotencyDep
 from api.schemas import AuditEntryPublic, CasePublic, CaseSummary, EventPublic
 from core.clock import utcnow
 from domain.cases import audit_for, case_detail, launch_case, list_cases_for, timeline_for
@@ -27,9 +28,14 @@ def launch(
     wake: WakerDep,
     background: BackgroundTasks,
     address: ClientAddress,
+    idempotency: IdempotencyDep,
 ) -> CasePublic:
     """Launch a case (coordinators). Needs the survivor's consent to repatriation and to
-    data sharing. The case then moves on by itself: poll `GET /cases/{id}`."""
+    data sharing. The case then moves on by itself: poll `GET /cases/{id}`.
+
+    Send an `Idempotency-Key` header to retry safely: a repeat with the same key returns
+    the first answer (201 with the same case) and launches nothing; the same key with
+    another body is refused with 422; 409 while the first request is still running."""
     detail = launch_case(
         session,
         user=user,
@@ -38,9 +44,11 @@ def launch(
         now=utcnow(),
         address=address,
     )
+    answer = CasePublic.of_detail(detail)
+    idempotency.remember(session, status.HTTP_201_CREATED, answer, case_id=detail.case.id)
     session.commit()
     background.add_task(wake, settings, detail.case.id)
-    return CasePublic.of_detail(detail)
+    return answer
 
 
 @router.get("")

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Body
 
 from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.idempotency import IdempotencyDep
 from api.schemas import TaskPublic
 from core.clock import utcnow
 from domain.policy import policy_for
@@ -99,9 +100,15 @@ def complete(
     wake: WakerDep,
     background: BackgroundTasks,
     address: ClientAddress,
+    idempotency: IdempotencyDep,
 ) -> TaskPublic:
     """Record your agency's decision on a task; the payload depends on the task's kind.
-    The case then moves on asynchronously: poll `GET /cases/{id}`."""
+    The case then moves on asynchronously: poll `GET /cases/{id}`.
+
+    A task is completed once: a second completion gets 409. To retry a completion whose
+    answer was lost, send the same `Idempotency-Key` header: the repeat returns the first
+    answer (200 with the task) instead of 409; the same key with another body or task is
+    refused with 422."""
     now = utcnow()
     task, case = complete_task(
         session,
@@ -112,6 +119,8 @@ def complete(
         now=now,
         address=address,
     )
+    answer = TaskPublic.of(task, case, now=now)
+    idempotency.remember(session, 200, answer, case_id=case.id)
     session.commit()
     background.add_task(wake, settings, case.id)
-    return TaskPublic.of(task, case, now=now)
+    return answer

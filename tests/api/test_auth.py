@@ -22,7 +22,7 @@ def test_health_answers_without_a_token(client: TestClient) -> None:
     response = client.get("/api/v1/health")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
 
 
 def test_login_returns_a_bearer_token_that_opens_the_api(

@@ -40,6 +40,7 @@ Body = Callable[[Corridor], dict[str, Any] | None]
 # who calls, not about a malformed request).
 ROUTES: dict[tuple[str, str], Body] = {
     ("get", "/api/v1/health"): lambda c: None,
+    ("get", "/api/v1/health/live"): lambda c: None,
     ("post", "/api/v1/auth/token"): lambda c: None,
     ("get", "/api/v1/agencies"): lambda c: None,
     ("post", "/api/v1/agencies"): lambda c: {"name": "X", "kind": "escort", "country": "IN"},
@@ -82,6 +83,7 @@ ROUTES: dict[tuple[str, str], Body] = {
 # Routes any signed-in user may call: checked for leaks, not for refusal.
 OPEN_TO_ALL = {
     ("get", "/api/v1/health"),
+    ("get", "/api/v1/health/live"),
     ("post", "/api/v1/auth/token"),
     ("get", "/api/v1/agencies"),
     ("get", "/api/v1/cases"),
@@ -184,7 +186,7 @@ def test_without_a_token_every_protected_route_is_401(
     client: TestClient, corridor: Corridor, target: Target
 ) -> None:
     for (method, path), body in ROUTES.items():
-        if path in ("/api/v1/health", "/api/v1/auth/token"):
+        if path in ("/api/v1/health", "/api/v1/health/live", "/api/v1/auth/token"):
             continue
         response = _call(client, None, method, path, body(corridor), target)
         assert response.status_code == 401, f"{method.upper()} {path}"

@@ -122,6 +122,12 @@ class LocalPostgres:
         result = subprocess.run(initdb, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise PostgresUnavailable(f"initdb failed:\n{result.stdout}\n{result.stderr}")
+        self.serve()
+        with psycopg.connect(psycopg_url(self.url, "postgres"), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+
+    def serve(self) -> None:
+        """Run the server on the data directory made by `start`; after `stop`, again."""
         server = self._as_server_user(
             [
                 str(self.bin_dir / "postgres"),
@@ -142,8 +148,6 @@ class LocalPostgres:
             )
         self._wait_until_ready()
         self.postmaster_pid = self._read_postmaster_pid()
-        with psycopg.connect(psycopg_url(self.url, "postgres"), autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
 
     def _wait_until_ready(self) -> None:
         assert self.process is not None
@@ -194,6 +198,7 @@ class LocalPostgres:
                     os.kill(target, signal.SIGKILL)
             process.wait(timeout=STOP_TIMEOUT)
         self.process = None
+        self.postmaster_pid = None
 
 
 @contextlib.contextmanager
