@@ -156,7 +156,7 @@ def _open_task(session: Session, case: Case, step: OpenTask, policy: Policy, now
     spec = TASKS[step.kind]
     survivor = session.exec(select(Survivor).where(Survivor.id == case.survivor_id)).one()
     corridor = policy.corridor_of(case, survivor)
-    context, allowance = _context_for(session, case, step)
+    context, allowance = _context_for(session, case, step, now)
     task = Task(
         case_id=case.id,
         kind=step.kind,
@@ -205,7 +205,7 @@ def _open_task(session: Session, case: Case, step: OpenTask, policy: Policy, now
 
 
 def _context_for(
-    session: Session, case: Case, step: OpenTask
+    session: Session, case: Case, step: OpenTask, now: datetime
 ) -> tuple[dict[str, Any] | None, timedelta | None]:
     """What the new task's agency needs to act, and the allowance it inherits, if any."""
     if step.kind == TaskKind.record_document:
@@ -221,6 +221,9 @@ def _context_for(
         # The clock stopped while the question was with the coordinator.
         allowance = allowance_left(previous.due_at, previous.completed_at)
         answered = answer is not None and answer.status == TaskStatus.done
+        if answered and answer is not None and answer.completed_at is not None:
+            # It runs again from the answer, not from this pass (which may come later).
+            allowance = max(allowance - (now - answer.completed_at), timedelta(0))
         return {
             "question": (previous.payload or {}).get("question"),
             "answer": (answer.payload or {}).get("answer") if answered and answer else None,
