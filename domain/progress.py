@@ -11,7 +11,13 @@ from sqlalchemy import exists, or_, update
 from sqlmodel import Session, col, select
 
 from domain.events import enqueue_notification, record_event
-from domain.policy import Policy, documents_needed, is_minor_on, travel_document_valid
+from domain.policy import (
+    Policy,
+    documents_needed,
+    is_minor_on,
+    recorded_document_valid,
+    travel_document_valid,
+)
 from domain.workflow import (
     TASKS,
     CaseFacts,
@@ -91,7 +97,7 @@ def _facts(session: Session, case: Case, policy: Policy, now: datetime) -> CaseF
             TaskFact(
                 TaskKind(t.kind),
                 t.round,
-                TaskStatus(t.status),
+                _status_of(t, case, now.date()),
                 t.outcome,
                 (t.context or {}).get("document"),
             )
@@ -108,6 +114,18 @@ def _facts(session: Session, case: Case, policy: Policy, now: datetime) -> CaseF
         extra_follow_ups=case.extra_follow_ups,
         closure_review=ClosureReview(case.closure_review) if case.closure_review else None,
     )
+
+
+def _status_of(task: Task, case: Case, today: date) -> TaskStatus:
+    """A recorded document that ends before the journey counts as withdrawn: the workflow
+    asks the coordinator for one that covers it."""
+    if (
+        task.kind == TaskKind.record_document
+        and task.status == TaskStatus.done
+        and not recorded_document_valid(task.payload, case, today)
+    ):
+        return TaskStatus.cancelled
+    return TaskStatus(task.status)
 
 
 def active_hold(session: Session, case_id: uuid.UUID) -> LegalHold | None:

@@ -311,3 +311,44 @@ def test_document_that_lapses_while_the_case_waits_is_sent_back(
     factories.advance(settings, waiting)
     assert factories.case_of(client, corridor.ngo, waiting)["blocked_reason"] is None
     _ok(factories.complete(client, corridor.escort, departure["id"], factories.departure()))
+
+
+def test_clearance_that_runs_out_before_the_journey_is_asked_for_again(
+    client: TestClient, corridor: Corridor, settings: Settings
+) -> None:
+    """Recorded before the plan, valid then; the plan's travel date falls after it ends."""
+    escort, shelter = _child_agencies(client, corridor)
+    born = factories.birth_date_for(16, on=factories.travel_day(10))
+    case_id = factories.launch(client, corridor.ngo, birth_date=born)["id"]
+    _verified(client, corridor, case_id)
+    record = factories.open_task(client, corridor.ngo, case_id, TaskKind.record_document)
+    short = (utcnow().date() + timedelta(days=3)).isoformat()
+    _ok(factories.complete(client, corridor.ngo, record["id"], _document(expires_on=short)))
+    factories.advance(settings, case_id)
+
+    plan = factories.open_task(client, corridor.ngo, case_id, TaskKind.plan_transport)
+    body = factories.transport_plan(
+        corridor,
+        escort_agency_id=str(escort.agency_id),
+        receiving_shelter_id=str(shelter.agency_id),
+        travel_date=factories.travel_day(10).isoformat(),
+    )
+    _ok(factories.complete(client, corridor.ngo, plan["id"], body))
+    factories.advance(settings, case_id)
+    placement = factories.open_task(client, shelter, case_id, TaskKind.accept_placement)
+    _ok(factories.complete(client, shelter, placement["id"], {"decision": "accepted"}))
+    factories.advance(settings, case_id)
+
+    # The clearance ends before the travel date: the escort is not asked, the coordinator
+    # records a clearance that covers the journey.
+    assert factories.tasks_of(client, escort, case_id) == []
+    again = factories.open_task(client, corridor.ngo, case_id, TaskKind.record_document, 2)
+    assert again["context"] == {"document": "child_protection_clearance"}
+    expect.error(
+        factories.complete(client, corridor.ngo, again["id"], _document(expires_on=short)), 422
+    )
+    longer = factories.travel_day(60).isoformat()
+    _ok(factories.complete(client, corridor.ngo, again["id"], _document(expires_on=longer)))
+    factories.advance(settings, case_id)
+    departure = factories.open_task(client, escort, case_id, TaskKind.confirm_departure)
+    _ok(factories.complete(client, escort, departure["id"], factories.departure()))

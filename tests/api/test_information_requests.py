@@ -197,3 +197,39 @@ def test_question_and_answer_stay_out_of_timeline_messages_and_audit(
     for text in texts:
         for secret in (QUESTION, ANSWER, "Jhikargacha", "Panisara"):
             assert secret not in text
+
+
+def test_a_second_question_pauses_the_clock_again(
+    client: TestClient, corridor: Corridor, settings: Settings
+) -> None:
+    case_id = factories.launch(client, corridor.ngo)["id"]
+    _ask(client, corridor, case_id)
+    factories.advance(settings, case_id)
+    first = factories.open_task(client, corridor.ngo, case_id, TaskKind.provide_information)
+    assert factories.complete(client, corridor.ngo, first["id"], {"answer": ANSWER}).is_success
+    factories.advance(settings, case_id)
+    again = factories.open_task(client, corridor.consulate, case_id, TaskKind.verify_nationality, 2)
+    factories.shift_tasks_back(settings, case_id, timedelta(days=20))
+
+    follow_up = {"decision": "information_requested", "question": "Her father's name?"}
+    response = factories.complete(client, corridor.consulate, again["id"], follow_up)
+    assert response.status_code == 200, response.text
+    factories.advance(settings, case_id)
+    second = factories.open_task(client, corridor.ngo, case_id, TaskKind.provide_information, 2)
+    assert second["context"] == {"question": "Her father's name?"}
+    response = factories.complete(client, corridor.ngo, second["id"], {"answer": "Abdul"})
+    assert response.status_code == 200, response.text
+    factories.advance(settings, case_id)
+
+    third = factories.open_task(client, corridor.consulate, case_id, TaskKind.verify_nationality, 3)
+    assert third["context"] == {"question": "Her father's name?", "answer": "Abdul"}
+    asked = factories.tasks_of(
+        client, corridor.consulate, case_id, TaskKind.verify_nationality, status="done"
+    )[1]
+    answered = factories.tasks_of(
+        client, corridor.ngo, case_id, TaskKind.provide_information, status="done"
+    )[1]
+    left = _at(asked["due_at"]) - _at(asked["completed_at"])
+    # 90 days, less the 20 the second round ran before its question.
+    assert abs(left - timedelta(days=70)) < timedelta(minutes=5)
+    assert _at(third["due_at"]) == _at(answered["completed_at"]) + left
