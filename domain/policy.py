@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from core.clock import age_on
 from core.settings import Settings
@@ -63,3 +64,13 @@ def travel_document_valid(case: Case, today: date) -> bool:
         return True
     needed_until = max(case.travel_date or today, today)
     return case.travel_document_expires_on >= needed_until
+
+
+def recorded_document_valid(payload: dict[str, Any] | None, case: Case, today: date) -> bool:
+    """False when a recorded document (a record_document task's payload) ends before the
+    travel date (or has ended): it no longer counts as recorded."""
+    expires_on = (payload or {}).get("expires_on")
+    if expires_on is None:
+        return True
+    needed_until = max(case.travel_date or today, today)
+    return date.fromisoformat(str(expires_on)) >= needed_until

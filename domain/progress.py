@@ -11,7 +11,13 @@ from sqlalchemy import exists, or_, update
 from sqlmodel import Session, col, select
 
 from domain.events import enqueue_notification, record_event
-from domain.policy import Policy, documents_needed, is_minor_on, travel_document_valid
+from domain.policy import (
+    Policy,
+    documents_needed,
+    is_minor_on,
+    recorded_document_valid,
+    travel_document_valid,
+)
 from domain.workflow import (
     TASKS,
     CaseFacts,
@@ -91,7 +97,7 @@ def _facts(session: Session, case: Case, policy: Policy, now: datetime) -> CaseF
             TaskFact(
                 TaskKind(t.kind),
                 t.round,
-                TaskStatus(t.status),
+                _status_of(t, case, now.date()),
                 t.outcome,
                 (t.context or {}).get("document"),
             )
@@ -108,6 +114,18 @@ def _facts(session: Session, case: Case, policy: Policy, now: datetime) -> CaseF
         extra_follow_ups=case.extra_follow_ups,
         closure_review=ClosureReview(case.closure_review) if case.closure_review else None,
     )
+
+
+def _status_of(task: Task, case: Case, today: date) -> TaskStatus:
+    """A recorded document that ends before the journey counts as withdrawn: the workflow
+    asks the coordinator for one that covers it."""
+    if (
+        task.kind == TaskKind.record_document
+        and task.status == TaskStatus.done
+        and not recorded_document_valid(task.payload, case, today)
+    ):
+        return TaskStatus.cancelled
+    return TaskStatus(task.status)
 
 
 def active_hold(session: Session, case_id: uuid.UUID) -> LegalHold | None:
@@ -156,7 +174,7 @@ def _open_task(session: Session, case: Case, step: OpenTask, policy: Policy, now
     spec = TASKS[step.kind]
     survivor = session.exec(select(Survivor).where(Survivor.id == case.survivor_id)).one()
     corridor = policy.corridor_of(case, survivor)
-    context, allowance = _context_for(session, case, step)
+    context, allowance = _context_for(session, case, step, now)
     task = Task(
         case_id=case.id,
         kind=step.kind,
@@ -205,7 +223,7 @@ def _open_task(session: Session, case: Case, step: OpenTask, policy: Policy, now
 
 
 def _context_for(
-    session: Session, case: Case, step: OpenTask
+    session: Session, case: Case, step: OpenTask, now: datetime
 ) -> tuple[dict[str, Any] | None, timedelta | None]:
     """What the new task's agency needs to act, and the allowance it inherits, if any."""
     if step.kind == TaskKind.record_document:
@@ -221,6 +239,9 @@ def _context_for(
         # The clock stopped while the question was with the coordinator.
         allowance = allowance_left(previous.due_at, previous.completed_at)
         answered = answer is not None and answer.status == TaskStatus.done
+        if answered and answer is not None and answer.completed_at is not None:
+            # It runs again from the answer, not from this pass (which may come later).
+            allowance = max(allowance - (now - answer.completed_at), timedelta(0))
         return {
             "question": (previous.payload or {}).get("question"),
             "answer": (answer.payload or {}).get("answer") if answered and answer else None,

@@ -16,7 +16,13 @@ from domain.access import COMPLETERS
 from domain.audit import Action, record_audit
 from domain.duplicates import apply_duplicate_answer
 from domain.events import enqueue_notification, record_event
-from domain.policy import Policy, documents_needed, is_minor_on, travel_document_valid
+from domain.policy import (
+    Policy,
+    documents_needed,
+    is_minor_on,
+    recorded_document_valid,
+    travel_document_valid,
+)
 from domain.progress import active_hold
 from domain.shelters import ensure_room
 from domain.transfers import apply_transfer_answer
@@ -338,10 +344,14 @@ def departure_obstacles(session: Session, case: Case, policy: Policy, today: dat
                 Task.status == TaskStatus.done,
             )
         ).all()
+        if recorded_document_valid(t.payload, case, today)
     }
     missing = [d for d in needed if d not in recorded]
     if missing:
-        obstacles.append("required documents are not recorded: " + ", ".join(missing))
+        obstacles.append(
+            "required documents are not recorded, or end before the travel date: "
+            + ", ".join(missing)
+        )
     return obstacles
 
 

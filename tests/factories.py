@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlmodel import select
 
 from api.security import issue_token
 from core.clock import utcnow
@@ -17,6 +18,7 @@ from core.settings import Settings
 from domain.agencies import NewAgency, NewUser, create_agency, create_user
 from domain.policy import policy_for
 from domain.progress import Advanced, advance_case
+from models import Case, Task
 from models.enums import AgencyKind, Role, TaskKind
 
 PASSWORD = "corridor-password-1"
@@ -303,3 +305,76 @@ def walk_to(client: TestClient, c: Corridor, case_id: str, kind: TaskKind) -> di
         response = complete(client, member, task["id"], body)
         assert response.status_code == 200, response.text
     raise AssertionError(f"{kind} is not on the happy path")
+
+
+# --- field practice: minors, documents, shelters, time ------------------------------------
+
+
+def register(
+    client: TestClient,
+    c: Corridor,
+    *,
+    name: str,
+    kind: AgencyKind,
+    country: str,
+    role: Role,
+    **fields: Any,
+) -> Member:
+    """Register an agency through the API as the corridor's administrator (with fields
+    such as capacity, escorts_children, female_escorts, accepts_children) and give it one
+    user."""
+    body = {"name": name, "kind": kind, "country": country, "notify_urls": [NOTIFY_URL]}
+    response = client.post("/api/v1/agencies", json=body | fields, headers=c.admin.headers)
+    assert response.status_code == 201, response.text
+    agency_id = uuid.UUID(response.json()["id"])
+    username = "-".join(name.lower().split())[:40]
+    user_id = make_user(c.settings, username=username, agency_id=agency_id, role=role)
+    return Member(agency_id, user_id, username, headers_for(c.settings, user_id))
+
+
+def birth_date_for(age: int, *, on: date) -> str:
+    """A birth date that makes a survivor `age` years old on `on` and on the days around
+    it: the next birthday is a month after `on`."""
+    birthday = on + timedelta(days=30)
+    year = birthday.year - age - 1
+    if (birthday.month, birthday.day) == (2, 29):
+        birthday -= timedelta(days=1)
+    return birthday.replace(year=year).isoformat()
+
+
+def travel_day(days: int = 1) -> date:
+    return utcnow().date() + timedelta(days=days)
+
+
+def case_of(client: TestClient, member: Member, case_id: str) -> dict[str, Any]:
+    response = client.get(f"/api/v1/cases/{case_id}", headers=member.headers)
+    assert response.status_code == 200, response.text
+    case: dict[str, Any] = response.json()
+    return case
+
+
+def timeline_of(client: TestClient, member: Member, case_id: str) -> list[dict[str, Any]]:
+    response = client.get(f"/api/v1/cases/{case_id}/timeline", headers=member.headers)
+    assert response.status_code == 200, response.text
+    events: list[dict[str, Any]] = response.json()
+    return events
+
+
+def shift_tasks_back(settings: Settings, case_id: str, by: timedelta) -> None:
+    """Move every time on the case's tasks `by` into the past, as if all of it had
+    happened that much earlier (deadlines move with the times they count from)."""
+    with session_scope(settings.resolved_database_url) as session:
+        for task in session.exec(select(Task).where(Task.case_id == uuid.UUID(case_id))).all():
+            task.opened_at -= by
+            task.due_at -= by
+            if task.completed_at is not None:
+                task.completed_at -= by
+            session.add(task)
+
+
+def set_travel_document_expiry(settings: Settings, case_id: str, expires_on: date) -> None:
+    """Time passing for the travel document: it now runs out on `expires_on`."""
+    with session_scope(settings.resolved_database_url) as session:
+        case = session.get_one(Case, uuid.UUID(case_id))
+        case.travel_document_expires_on = expires_on
+        session.add(case)
