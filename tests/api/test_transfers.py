@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from core.clock import utcnow
 from core.settings import Settings
 from models.enums import Role, TaskKind
 from notifications.messages import render
@@ -251,3 +252,104 @@ def test_a_full_receiving_shelter_cannot_accept(
     # It may still say no.
     rejection = {"decision": "rejected", "reason": "full"}
     assert factories.complete(client, small, task["id"], rejection).status_code == 200
+
+
+def test_a_transfer_still_pending_when_the_case_closes_is_withdrawn(
+    client: TestClient, corridor: Corridor, settings: Settings
+) -> None:
+    c = corridor
+    case_id = _in_follow_up(client, c)
+    assert _request(client, c.shelter, case_id, c.other_shelter).status_code == 201
+    task = factories.open_task(client, c.other_shelter, case_id, TaskKind.accept_transfer)
+    # The sending shelter records the last follow-ups meanwhile: the case closes.
+    for follow_up in factories.tasks_of(client, c.shelter, case_id, TaskKind.record_follow_up):
+        done = factories.complete(client, c.shelter, follow_up["id"], factories.follow_up())
+        assert done.status_code == 200, done.text
+    assert factories.advance(settings, case_id).ended
+    assert _case(client, c.ngo, case_id)["status"] == "closed"
+
+    # Nothing is left in the receiving shelter's inbox, and it is told, once.
+    assert factories.tasks_of(client, c.other_shelter, case_id) == []
+    assert _sent_to(settings, case_id, c.other_shelter).count("task_withdrawn") == 1
+    expect.error(
+        factories.complete(client, c.other_shelter, task["id"], {"decision": "accepted"}), 409
+    )
+    # A shelter that never took the survivor in does not keep the closed case.
+    expect.error(client.get(f"/api/v1/cases/{case_id}", headers=c.other_shelter.headers), 404)
+    factories.advance(settings, case_id)
+    assert _sent_to(settings, case_id, c.other_shelter).count("task_withdrawn") == 1
+
+
+def _register(client: TestClient, c: Corridor, username: str, role: Role, **agency: Any) -> Member:
+    response = client.post("/api/v1/agencies", json=agency, headers=c.admin.headers)
+    assert response.status_code == 201, response.text
+    agency_id = response.json()["id"]
+    user_id = factories.make_user(c.settings, username=username, agency_id=agency_id, role=role)
+    return Member(agency_id, user_id, username, factories.headers_for(c.settings, user_id))
+
+
+def test_a_child_is_transferred_only_to_a_shelter_that_takes_children(
+    client: TestClient, corridor: Corridor, settings: Settings
+) -> None:
+    c = corridor
+    today = utcnow().date()
+    girl = {"birth_date": today.replace(year=today.year - 15).isoformat()}
+    escort = _register(
+        client,
+        c,
+        "child-escort-user",
+        Role.escort_officer,
+        name="Child Line Escorts",
+        kind="escort",
+        country="IN",
+        escorts_children=True,
+        female_escorts=True,
+    )
+    shelter = _register(
+        client,
+        c,
+        "child-shelter-user",
+        Role.shelter_officer,
+        name="Rights Jessore Children's Home",
+        kind="shelter",
+        country="BD",
+        capacity=10,
+        accepts_children=True,
+    )
+    another = _register(
+        client,
+        c,
+        "child-shelter-2-user",
+        Role.shelter_officer,
+        name="Aparajeyo Children's Home",
+        kind="shelter",
+        country="BD",
+        capacity=10,
+        accepts_children=True,
+    )
+    case_id = factories.launch(client, c.ngo, **girl)["id"]
+    plan = factories.transport_plan(
+        c, escort_agency_id=str(escort.agency_id), receiving_shelter_id=str(shelter.agency_id)
+    )
+    clearance = {"reference": "CWC/2027/118", "issued_on": today.isoformat()}
+    steps: list[tuple[TaskKind, Member, dict[str, Any]]] = [
+        (TaskKind.verify_nationality, c.consulate, factories.approved()),
+        (TaskKind.plan_transport, c.ngo, plan),
+        (TaskKind.accept_placement, shelter, {"decision": "accepted"}),
+        (TaskKind.record_document, c.ngo, clearance),
+        (TaskKind.confirm_departure, escort, factories.departure()),
+        (TaskKind.confirm_handover, shelter, factories.handover()),
+    ]
+    for kind, member, body in steps:
+        factories.advance(settings, case_id)
+        task = factories.open_task(client, member, case_id, kind)
+        response = factories.complete(client, member, task["id"], body)
+        assert response.status_code == 200, (kind, response.text)
+    factories.advance(settings, case_id)
+    assert factories.tasks_of(client, shelter, case_id, TaskKind.record_follow_up)
+
+    # c.other_shelter is not registered as taking children.
+    detail = expect.error(_request(client, shelter, case_id, c.other_shelter), 422)
+    assert "under 18" in detail and factories.GIVEN_NAME not in detail
+    assert factories.tasks_of(client, c.other_shelter, case_id) == []
+    assert _request(client, shelter, case_id, another).status_code == 201
