@@ -296,6 +296,9 @@ def _move(session: Session, case: Case, step: MoveTo, now: datetime) -> None:
 
 
 def _finish(session: Session, case: Case, step: Finish, now: datetime) -> None:
+    # Work the workflow does not wait for (a transfer still pending, a duplicate check)
+    # is moot once the case ends: withdrawn, so no inbox keeps a task nobody can complete.
+    withdraw_open_tasks(session, case, now, tell="task_withdrawn")
     case.status = step.status
     if step.stage is not None:
         case.stage = step.stage

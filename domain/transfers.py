@@ -16,7 +16,7 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.audit import Action, record_audit
 from domain.events import enqueue_notification, record_event
 from domain.payloads import NewTransfer
-from domain.policy import Policy
+from domain.policy import Policy, is_minor_on
 from domain.progress import withdraw_open_tasks
 from domain.shelters import ensure_room
 from domain.workflow import due_at
@@ -50,6 +50,13 @@ def request_transfer(
     if target.id == case.shelter_agency_id:
         raise Invalid("to_shelter_id: the survivor is already in this shelter")
     survivor = session.get_one(Survivor, case.survivor_id)
+    if is_minor_on(survivor, case, now.date()) and not target.accepts_children:
+        # As for the first placement (domain.tasks._check_plan): a child goes only to a
+        # shelter that takes children.
+        raise Invalid(
+            "to_shelter_id: the survivor is under 18; choose a shelter registered as "
+            "taking children"
+        )
     round_ = 1 + len(
         session.exec(
             select(Task.id).where(Task.case_id == case.id, Task.kind == TaskKind.accept_transfer)

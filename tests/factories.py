@@ -378,3 +378,78 @@ def set_travel_document_expiry(settings: Settings, case_id: str, expires_on: dat
         case = session.get_one(Case, uuid.UUID(case_id))
         case.travel_document_expires_on = expires_on
         session.add(case)
+
+
+# --- transfers, duplicates, closure and escalation -------------------------------------
+
+
+def add_shelter(
+    c: Corridor, *, name: str, capacity: int | None, username: str, country: str = "BD"
+) -> Member:
+    """One more receiving shelter, with a shelter officer acting for it."""
+    agency_id = make_agency(
+        c.settings,
+        name=name,
+        kind=AgencyKind.shelter,
+        country=country,
+        capacity=capacity,
+        notify_urls=[NOTIFY_URL],
+    )
+    user_id = make_user(
+        c.settings, username=username, agency_id=agency_id, role=Role.shelter_officer
+    )
+    return Member(agency_id, user_id, username, headers_for(c.settings, user_id))
+
+
+def supervisor_of(c: Corridor, member: Member, *, username: str = "ngo-supervisor") -> Member:
+    """A supervisor beside the member's user, in the same agency."""
+    return c.add_user(member, username=username, role=Role.supervisor)
+
+
+def place_case(
+    client: TestClient,
+    c: Corridor,
+    shelter: Member,
+    *,
+    coordinator: Member | None = None,
+    **who: Any,
+) -> str:
+    """Launch a case and walk it until `shelter` has accepted the placement (the survivor
+    holds a place there); return the case id. Give another survivor's name in `who` when
+    the corridor already has a case, or it is flagged as a likely duplicate."""
+    ngo = coordinator or c.ngo
+    case_id: str = launch(client, ngo, **who)["id"]
+    steps: list[tuple[TaskKind, Member, dict[str, Any]]] = [
+        (TaskKind.verify_nationality, c.consulate, approved()),
+        (TaskKind.plan_transport, ngo, transport_plan(c, shelter=shelter)),
+        (TaskKind.accept_placement, shelter, {"decision": "accepted"}),
+    ]
+    for kind, member, body in steps:
+        advance(c.settings, case_id)
+        task = open_task(client, member, case_id, kind)
+        response = complete(client, member, task["id"], body)
+        assert response.status_code == 200, response.text
+    advance(c.settings, case_id)
+    return case_id
+
+
+def outbox(settings: Settings, case_id: str) -> list[Any]:
+    """The case's outbox rows (models.Notification) in the order written."""
+    from sqlmodel import col, select
+
+    from models import Notification
+
+    with session_scope(settings.resolved_database_url) as session:
+        return list(
+            session.exec(
+                select(Notification)
+                .where(Notification.case_id == uuid.UUID(str(case_id)))
+                .order_by(col(Notification.created_at))
+            ).all()
+        )
+
+
+def timeline_kinds(client: TestClient, member: Member, case_id: str) -> list[str]:
+    response = client.get(f"/api/v1/cases/{case_id}/timeline", headers=member.headers)
+    assert response.status_code == 200, response.text
+    return [event["kind"] for event in response.json()]
