@@ -9,7 +9,7 @@ from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerD
 from api.schemas import TaskPublic
 from core.clock import utcnow
 from domain.policy import policy_for
-from domain.tasks import complete_task, list_tasks_for
+from domain.tasks import cases_moved_by, complete_task, list_tasks_for
 from models.enums import TaskStatus
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -113,5 +113,6 @@ def complete(
         address=address,
     )
     session.commit()
-    background.add_task(wake, settings, case.id)
+    for moved in cases_moved_by(task, case):
+        background.add_task(wake, settings, moved)
     return TaskPublic.of(task, case, now=now)
