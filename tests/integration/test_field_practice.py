@@ -290,11 +290,31 @@ def sweep_end(live: Live, run_id: str) -> dict[str, Any]:
     state: dict[str, Any] = {}
 
     def finished() -> bool:
-        state.update(flow_run(live, run_id)["state"])
+        try:
+            state.update(flow_run(live, run_id)["state"])
+        except httpx.HTTPStatusError as error:  # 503: Prefect's database was locked
+            if error.response.status_code != 503:
+                raise
+            return False
         return state["type"] in _FINISHED
 
     eventually(finished, 120, "the sweep to finish")
     return state
+
+
+def sweeps_running(live: Live) -> int:
+    response = httpx.post(
+        f"{live.stack.prefect_api_url}/flow_runs/filter",
+        json={
+            "flows": {"name": {"any_": ["sweeper"]}},
+            "flow_runs": {"state": {"type": {"any_": ["PENDING", "RUNNING"]}}},
+        },
+        timeout=10,
+    )
+    if response.status_code == 503:  # Prefect's database was locked: ask again
+        return -1
+    response.raise_for_status()
+    return len(response.json())
 
 
 def run_sweeper(live: Live) -> None:
@@ -302,17 +322,23 @@ def run_sweeper(live: Live) -> None:
     api = live.stack.prefect_api_url
     deployment = httpx.get(f"{api}/deployments/name/sweeper/sweeper", timeout=10)
     deployment.raise_for_status()
-    for _ in range(3):
-        created = httpx.post(
-            f"{api}/deployments/{deployment.json()['id']}/create_flow_run", json={}, timeout=10
-        )
+    for _ in range(5):
+        # One sweep at a time: one started now while a scheduled sweep runs is cancelled.
+        eventually(lambda: sweeps_running(live) == 0, 60, "the scheduled sweep to finish")
+        url = f"{api}/deployments/{deployment.json()['id']}/create_flow_run"
+        created = httpx.post(url, json={}, timeout=10)
+        for _ in range(5):
+            if created.status_code != 503:
+                break
+            # Prefect's SQLite database was locked by another writer (notes/PREFECT.md).
+            time.sleep(1)
+            created = httpx.post(url, json={}, timeout=10)
         created.raise_for_status()
         state = sweep_end(live, created.json()["id"])
         if state["type"] == "COMPLETED":
             return
-        # One sweep at a time: a scheduled sweep was running and this one was cancelled.
         assert state["type"] == "CANCELLED", state
-    raise AssertionError("three sweeps in a row were cancelled")
+    raise AssertionError("five sweeps in a row were cancelled")
 
 
 # --- 1. verification overdue → escalation ----------------------------------------------
