@@ -183,6 +183,17 @@ def complete_task(
     return task, case
 
 
+def cases_moved_by(task: Task, case: Case) -> list[uuid.UUID]:
+    """The cases whose flow runs must read a decision on this task: its own and, for a
+    duplicate check, the other case of the pair (settled too, and closed if it is the later
+    one of a link)."""
+    moved = [case.id]
+    other = (task.context or {}).get("other_case_id")
+    if task.kind == TaskKind.resolve_duplicate and other is not None:
+        moved.append(uuid.UUID(other))
+    return moved
+
+
 def _check_and_apply(
     session: Session, case: Case, task: Task, payload: Any, policy: Policy, now: datetime
 ) -> None:

@@ -95,6 +95,9 @@ def request_transfer(
         task_kind=task.kind,
         due_at=task.due_at,
     )
+    # The case's flow run sends the receiving shelter its task now, not at the next sweep.
+    case.wake_requested_at = now
+    session.add(case)
     record_audit(
         session,
         action=Action.request_transfer,
@@ -141,6 +144,8 @@ def revoke_transfer(
         actor_agency_id=user.agency_id,
         task_id=str(pending.id),
     )
+    case.wake_requested_at = now
+    session.add(case)
     record_audit(
         session,
         action=Action.revoke_transfer,

@@ -10,7 +10,7 @@ from api.idempotency import IdempotencyDep
 from api.schemas import TaskPublic
 from core.clock import utcnow
 from domain.policy import policy_for
-from domain.tasks import complete_task, list_tasks_for
+from domain.tasks import cases_moved_by, complete_task, list_tasks_for
 from models.enums import TaskStatus
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -122,5 +122,6 @@ def complete(
     answer = TaskPublic.of(task, case, now=now)
     idempotency.remember(session, 200, answer, case_id=case.id)
     session.commit()
-    background.add_task(wake, settings, case.id)
+    for moved in cases_moved_by(task, case):
+        background.add_task(wake, settings, moved)
     return answer

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, BackgroundTasks, status
 
-from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep
+from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
 from api.schemas import TaskPublic
 from core.clock import utcnow
 from domain.payloads import NewTransfer
@@ -22,6 +22,8 @@ def request(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
+    wake: WakerDep,
+    background: BackgroundTasks,
     address: ClientAddress,
 ) -> TaskPublic:
     """Ask another shelter to take in a survivor in your shelter's care (after the
@@ -38,15 +40,23 @@ def request(
         address=address,
     )
     session.commit()
+    background.add_task(wake, settings, task.case_id)
     return TaskPublic.of(task, session.get_one(Case, task.case_id), now=now)
 
 
 @router.post("/revoke")
 def revoke(
-    case_id: uuid.UUID, user: CurrentUser, session: SessionDep, address: ClientAddress
+    case_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    wake: WakerDep,
+    background: BackgroundTasks,
+    address: ClientAddress,
 ) -> TaskPublic:
     """Withdraw your shelter's pending transfer request; the receiving shelter is told."""
     now = utcnow()
     task = revoke_transfer(session, user=user, case_id=case_id, now=now, address=address)
     session.commit()
+    background.add_task(wake, settings, task.case_id)
     return TaskPublic.of(task, session.get_one(Case, task.case_id), now=now)

@@ -158,3 +158,20 @@ def test_completing_a_done_task_again_is_a_conflict(
     done = factories.tasks_of(client, corridor.consulate, case["id"], status="done")
     assert [t["outcome"] for t in done] == ["approved"]
     assert len(woken) == 2
+
+
+def test_linking_a_duplicate_wakes_both_cases(
+    client: TestClient, corridor: Corridor, woken: list[uuid.UUID]
+) -> None:
+    earlier = factories.launch(client, corridor.ngo)
+    later = factories.launch(client, corridor.other_ngo)  # the same survivor, another NGO
+    ours = factories.open_task(client, corridor.ngo, earlier["id"], TaskKind.resolve_duplicate)
+    woken.clear()
+
+    response = factories.complete(client, corridor.ngo, ours["id"], {"decision": "linked"})
+
+    assert response.status_code == 200, response.text
+    # The later case closed as a duplicate: its flow run must end now, not at the next sweep.
+    assert woken == [uuid.UUID(earlier["id"]), uuid.UUID(later["id"])]
+    closed = client.get(f"/api/v1/cases/{later['id']}", headers=corridor.other_ngo.headers)
+    assert (closed.json()["status"], closed.json()["closed_reason"]) == ("closed", "duplicate")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -353,3 +354,24 @@ def test_a_child_is_transferred_only_to_a_shelter_that_takes_children(
     assert "under 18" in detail and factories.GIVEN_NAME not in detail
     assert factories.tasks_of(client, c.other_shelter, case_id) == []
     assert _request(client, shelter, case_id, another).status_code == 201
+
+
+def test_transfer_request_and_revocation_wake_the_case(
+    client: TestClient, corridor: Corridor, woken: list[uuid.UUID]
+) -> None:
+    case_id = factories.launch(client, corridor.ngo)["id"]
+    factories.walk_to(client, corridor, case_id, TaskKind.record_follow_up)
+    woken.clear()
+    transfer = {"to_shelter_id": str(corridor.other_shelter.agency_id), "reason": "family"}
+
+    requested = client.post(
+        f"/api/v1/cases/{case_id}/transfer", json=transfer, headers=corridor.shelter.headers
+    )
+    assert requested.status_code == 201, requested.text
+    revoked = client.post(
+        f"/api/v1/cases/{case_id}/transfer/revoke", headers=corridor.shelter.headers
+    )
+    assert revoked.status_code == 200, revoked.text
+
+    # Each one queues a message (the task, its withdrawal) that the case's flow run sends.
+    assert woken == [uuid.UUID(case_id)] * 2

@@ -83,6 +83,35 @@ class Live:
         assert response.status_code == 200, response.text
         return task
 
+    def add_agency(self, name: str, body: dict[str, Any], *, role: str | None = None) -> str:
+        """Register one more agency, notified at the sink under `name`; with `role`, a user
+        called `name` too (password PASSWORD). Returns the agency's id."""
+        response = self.post(
+            "admin", "/agencies", {**body, "notify_urls": [self.sink.url_for(name)]}
+        )
+        assert response.status_code == 201, response.text
+        self.agencies[name] = response.json()["id"]
+        if role is not None:
+            self.add_user(name, agency=name, role=role)
+        return self.agencies[name]
+
+    def add_user(self, username: str, *, agency: str, role: str) -> None:
+        """A user of an agency registered above (its name as in `agencies`)."""
+        response = self.post(
+            "admin",
+            "/users",
+            {
+                "username": username,
+                "password": PASSWORD,
+                "agency_id": self.agencies[agency],
+                "role": role,
+            },
+        )
+        assert response.status_code == 201, response.text
+
+    def timeline(self, who: str, case_id: str) -> list[dict[str, Any]]:
+        return list(self.get(who, f"/cases/{case_id}/timeline"))
+
     def case(self, who: str, case_id: str) -> dict[str, Any]:
         return dict(self.get(who, f"/cases/{case_id}"))
 
