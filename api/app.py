@@ -6,6 +6,8 @@ from fastapi import APIRouter, FastAPI
 
 from api.deps import Waker
 from api.errors import install_error_handlers
+from api.limits import RequestSizeLimit
+from api.openapi import document_api
 from api.routes import agencies, auth, cases, consent, health, tasks, users
 from core.settings import Settings
 
@@ -27,8 +29,10 @@ def create_app(settings: Settings | None = None, *, wake_case: Waker | None = No
     app.state.settings = settings
     app.state.wake_case = wake_case
     install_error_handlers(app)
+    app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
     v1 = APIRouter(prefix="/api/v1")
     for module in (health, auth, agencies, users, cases, consent, tasks):
         v1.include_router(module.router)
     app.include_router(v1)
+    document_api(app)
     return app

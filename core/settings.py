@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     notification_claim_seconds: int = Field(default=120, ge=5)
     notification_max_attempts: int = Field(default=8, ge=1)
     notification_timeout_seconds: int = Field(default=5, ge=1)
+    # Largest request body the API reads; larger ones are refused with 413 before parsing.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @field_validator("follow_up_days", mode="before")
     @classmethod
