@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -32,6 +32,8 @@ _KIND_BY_STATUS = {
 
 class ErrorBody(BaseModel):
     """Every answer that is not a success."""
+
+    model_config = ConfigDict(extra="forbid")
 
     error: str
     detail: str
@@ -120,6 +122,8 @@ def _unreadable_body(exc: StarletteHTTPException) -> str | None:
         return "the body is not valid UTF-8: send JSON encoded as UTF-8"
     if isinstance(cause, RecursionError):
         return "the body nests objects or arrays too deeply to be read; flatten it"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return "a number in the body has thousands of digits; no field takes one that long"
     if isinstance(cause, ValueError):
         return "the body could not be read as JSON"
     return None
