@@ -66,7 +66,7 @@ def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
             continue
         where = ".".join(_name(p) for p in error.get("loc", ()) if p not in _LOCATION_NOISE)
         if not where and error.get("type") in _NOT_AN_OBJECT:
-            parts.append("the body must be a JSON object")
+            parts.append(f"the body {_OBJECT}")
             continue
         parts.append(f"{where}: {_message(error)}" if where else _message(error))
     return "; ".join(parts) or "the request is not valid"
@@ -74,6 +74,7 @@ def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
 
 # pydantic's words for "not an object", which say little to someone who sent an array.
 _NOT_AN_OBJECT = frozenset({"model_attributes_type", "model_type", "dict_type"})
+_OBJECT = "must be a JSON object, a dictionary of fields"
 
 # A field name is the caller's own text: an unknown one is named, up to this length.
 _NAME_LENGTH = 40
@@ -91,7 +92,7 @@ def _message(error: Mapping[str, Any]) -> str:
         at = f" at character {position}" if position is not None else ""
         return f"the body is not valid JSON ({context.get('error', 'syntax error')}{at})"
     if error.get("type") in _NOT_AN_OBJECT:
-        return "must be a JSON object"
+        return _OBJECT
     if error.get("type") == "union_tag_not_found":
         field = str(context.get("discriminator", "a field")).strip("'")
         return f"{field}: Field required"

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
@@ -176,6 +180,49 @@ def test_streamed_body_is_not_read_past_the_limit() -> None:
     assert json.loads(answer[1]["body"])["error"] == "PayloadTooLarge"
 
 
+def test_real_server_refuses_a_chunked_body_over_the_limit(
+    settings: Settings, corridor: Corridor
+) -> None:
+    """Through uvicorn on the loopback, with Transfer-Encoding: chunked as a client
+    streaming an upload sends it."""
+    small = settings.model_copy(update={"max_request_bytes": 4096})
+    config = uvicorn.Config(
+        create_app(small, wake_case=lambda *_: None),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started, "uvicorn did not start within 20 s"
+        port = server.servers[0].sockets[0].getsockname()[1]
+
+        def chunks() -> Iterator[bytes]:
+            yield b'{"survivor": {"given_name": "'
+            for _ in range(16):
+                yield b"a" * 1024
+            yield b'"}}'
+
+        with unchanged(settings), httpx.Client(timeout=10) as http:
+            response = http.post(
+                f"http://127.0.0.1:{port}/api/v1/cases",
+                content=chunks(),
+                headers={**corridor.ngo.headers, "Content-Type": "application/json"},
+            )
+            assert "content-length" not in response.request.headers
+            assert response.request.headers["transfer-encoding"] == "chunked"
+        assert "4096 bytes" in refused(response, 413)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 def test_limit_is_a_setting(settings: Settings, corridor: Corridor) -> None:
     small = settings.model_copy(update={"max_request_bytes": 2048})
     with TestClient(create_app(small, wake_case=lambda *_: None)) as client:
@@ -255,7 +302,10 @@ def test_body_that_is_not_an_object_is_told_so(
             with unchanged(settings):
                 response = client.post(url, json=body, headers=member.headers)
             detail = refused(response, 422)
-            assert detail in ("the body must be a JSON object", "Field required"), detail
+            assert detail in (
+                "the body must be a JSON object, a dictionary of fields",
+                "Field required",
+            ), detail
 
 
 @pytest.mark.parametrize(
