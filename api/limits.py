@@ -1,4 +1,4 @@
-"""A ceiling on request bodies, enforced before anything parses them.
+"""A ceiling on request bodies, enforced before anything parses them, and no NUL in them.
 
 Pure ASGI, so that it sees the body as the server delivers it: a declared Content-Length
 over the limit is refused at once, unread; a body without one (chunked) is counted as it
@@ -45,29 +45,48 @@ class RequestSizeLimit:
                 return
             chunks.append(body)
             more = message.get("more_body", False)
+        if _holds_nul(scope, chunks):
+            await _answer(
+                send,
+                422,
+                "ValidationError",
+                "the body contains a NUL character (\\u0000), which no field accepts; remove it",
+            )
+            return
         await self.app(scope, _replay(chunks, None, receive), send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": "PayloadTooLarge",
-                "detail": f"the request body is larger than {self.limit} bytes; send less",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    # The rest of the body is not read: the connection cannot carry another
-                    # request after it.
-                    (b"connection", b"close"),
-                ],
-            }
+        # The rest of the body is not read: the connection cannot carry another request.
+        await _answer(
+            send,
+            413,
+            "PayloadTooLarge",
+            f"the request body is larger than {self.limit} bytes; send less",
+            close=True,
         )
-        await send({"type": "http.response.body", "body": body})
+
+
+async def _answer(send: Send, status: int, kind: str, detail: str, *, close: bool = False) -> None:
+    body = json.dumps({"error": kind, "detail": detail}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _holds_nul(scope: Scope, chunks: list[bytes]) -> bool:
+    """Whether the body carries a NUL character, raw, JSON-escaped or form-encoded.
+    No field has a use for one, SQLite would store it and PostgreSQL refuses it with an
+    error: it is refused here, the same on both, before any query."""
+    body = b"".join(chunks)
+    if b"\x00" in body or b"\\u0000" in body:
+        return True
+    content_type = dict(scope.get("headers", ())).get(b"content-type", b"")
+    return content_type.startswith(b"application/x-www-form-urlencoded") and b"%00" in body
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -258,7 +258,7 @@ def test_operation_answers_as_documented(fuzzed: Fuzzed, label: str) -> None:
         for real_id in fuzzed.ids[name]:
 
             @given(case=operation.as_strategy(path_parameters={name: real_id}))
-            @_fuzz_settings(max(1, EXAMPLES // 4))
+            @_fuzz_settings(max(1, EXAMPLES // 6))
             def at_seeded(case: Case) -> None:
                 _send_as_every_role(fuzzed, case, authenticated)
 

@@ -571,3 +571,42 @@ def test_errors_name_the_field_and_say_what_to_do(
     assert refused(response, 422) == (
         "departed_at: must be a time since 2000 with its zone, as in 2027-01-15T06:30:00+05:30"
     )
+
+
+# --- NUL characters ------------------------------------------------------------------------
+
+
+def test_nul_characters_are_refused_on_both_databases(
+    client: TestClient, corridor: Corridor, settings: Settings, case: dict[str, Any]
+) -> None:
+    """PostgreSQL refuses NUL in text with an error and SQLite stores it: refused before
+    either sees it."""
+    task = factories.walk_to(client, corridor, case["id"], TaskKind.verify_nationality)
+    attempts: list[tuple[str, Member, dict[str, Any]]] = [
+        (url, member, {**good, next(iter(good)): "A\x00B"})
+        for url, member, good in json_routes(corridor, case["id"])
+    ]
+    attempts.append(
+        (
+            f"/api/v1/tasks/{task['id']}/complete",
+            corridor.consulate,
+            {**factories.approved(), "travel_document_number": "TP\x00123"},
+        )
+    )
+    attempts.append(
+        (
+            "/api/v1/cases",
+            corridor.ngo,
+            factories.launch_case(nationality="NP", languages=["n\x00e"]),
+        )
+    )
+    for url, member, body in attempts:
+        with unchanged(settings):
+            response = client.post(url, json=body, headers=member.headers)
+        assert "NUL" in refused(response, 422), url
+    for username, password in (("ngo\x00user", factories.PASSWORD), ("ngo-user", "pw\x00" * 5)):
+        with unchanged(settings):
+            response = client.post(
+                "/api/v1/auth/token", data={"username": username, "password": password}
+            )
+        assert "NUL" in refused(response, 422)
