@@ -6,6 +6,8 @@ from fastapi import APIRouter, FastAPI
 
 from api.deps import HealthCheck, Waker
 from api.errors import install_error_handlers
+from api.limits import RequestSizeLimit
+from api.openapi import document_api
 from api.routes import (
     agencies,
     auth,
@@ -50,6 +52,7 @@ def create_app(
     app.state.wake_case = wake_case
     app.state.prefect_healthy = prefect_healthy
     install_error_handlers(app)
+    app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
     v1 = APIRouter(prefix="/api/v1")
     for module in (
         health,
@@ -65,4 +68,5 @@ def create_app(
     ):
         v1.include_router(module.router)
     app.include_router(v1)
+    document_api(app)
     return app

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # How long an Idempotency-Key is remembered with its first answer (which may hold
     # survivor data, encrypted); a key older than this starts a new request.
     idempotency_key_hours: int = Field(default=24, ge=1)
+    # Largest request body the API reads; larger ones are refused with 413 before parsing.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @field_validator("follow_up_days", mode="before")
     @classmethod

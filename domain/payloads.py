@@ -7,7 +7,6 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -16,6 +15,7 @@ from pydantic import (
 )
 
 from core.countries import CountryCode
+from domain.plausible import DocumentExpiry, RecentMoment, TravelDate
 from models.enums import (
     FollowUpOutcome,
     HoldReason,
@@ -38,7 +38,7 @@ class Payload(BaseModel):
 class NationalityApproved(Payload):
     decision: Literal["approved"]
     travel_document_number: ShortText
-    travel_document_expires_on: date
+    travel_document_expires_on: DocumentExpiry
 
 
 class NationalityRejected(Payload):
@@ -59,7 +59,7 @@ class InformationProvided(Payload):
 
 class TravelDocumentReissued(Payload):
     travel_document_number: ShortText
-    travel_document_expires_on: date
+    travel_document_expires_on: DocumentExpiry
 
 
 class DocumentRecorded(Payload):
@@ -67,11 +67,11 @@ class DocumentRecorded(Payload):
 
     reference: ShortText
     issued_on: date
-    expires_on: date | None = None
+    expires_on: DocumentExpiry | None = None
 
 
 class TransportPlan(Payload):
-    travel_date: date
+    travel_date: TravelDate
     mode: TravelMode
     crossing_point: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
@@ -92,11 +92,11 @@ class PlacementDeclined(Payload):
 
 
 class Departure(Payload):
-    departed_at: AwareDatetime
+    departed_at: RecentMoment
 
 
 class Handover(Payload):
-    received_at: AwareDatetime
+    received_at: RecentMoment
 
 
 class FollowUp(Payload):

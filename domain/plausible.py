@@ -1,0 +1,50 @@
+"""Dates and times a person could mean in a payload: refused with a message they can act
+on, before a date no database or clock arithmetic can hold reaches either."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime
+
+# Nothing Homeward records happened before it could have been recorded.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# A travel document is issued for at most ten years; a journey is planned months ahead.
+DOCUMENT_YEARS = 10
+PLANNING_YEARS = 2
+
+
+def _years_ahead(years: int) -> date:
+    return date.today() + timedelta(days=366 * years)
+
+
+def _recent(value: datetime) -> datetime:
+    try:
+        in_utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        in_utc = None
+    if in_utc is None or in_utc < EARLIEST:
+        raise ValueError("must be a time since 2000 with its zone, as in 2027-01-15T06:30:00+05:30")
+    return value
+
+
+def _document_expiry(value: date) -> date:
+    if value > _years_ahead(DOCUMENT_YEARS):
+        raise ValueError(
+            f"a travel document is valid for at most {DOCUMENT_YEARS} years: check the date"
+        )
+    return value
+
+
+def _travel_date(value: date) -> date:
+    if value > _years_ahead(PLANNING_YEARS):
+        raise ValueError(
+            f"the journey must be planned within {PLANNING_YEARS} years: check the date"
+        )
+    return value
+
+
+RecentMoment = Annotated[AwareDatetime, AfterValidator(_recent)]
+DocumentExpiry = Annotated[date, AfterValidator(_document_expiry)]
+TravelDate = Annotated[date, AfterValidator(_travel_date)]
