@@ -13,7 +13,7 @@ from core.settings import Settings
 def create_app(settings: Settings | None = None, *, wake_case: Waker | None = None) -> FastAPI:
     settings = settings or Settings()
     if wake_case is None:
-        from flows.control import wake_case as prefect_wake
+        from flows.control import wake_case_within as prefect_wake
 
         wake_case = prefect_wake
     app = FastAPI(

@@ -20,7 +20,8 @@ from models.enums import Role
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
-Waker = Callable[[Settings, uuid.UUID], object]
+# Wakes a case's flow run after a commit; True when the workflow engine took the wake.
+Waker = Callable[[Settings, uuid.UUID], bool]
 
 
 def get_settings(request: Request) -> Settings:

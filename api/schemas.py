@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.access import View
 from domain.cases import CaseDetail
@@ -105,6 +105,11 @@ class CasePublic(CaseSummary):
     travel: TravelPlan | None = None
     travel_document_expires_on: date | None = None
     undelivered_notifications: int = 0
+    waiting_to_resume: bool = Field(
+        default=False,
+        description="A decision has waited more than a few seconds for the case to move on "
+        "(the workflow engine is unreachable or busy); it is kept and applied when it answers.",
+    )
 
     @classmethod
     def of_detail(cls, detail: CaseDetail) -> CasePublic:
@@ -143,6 +148,7 @@ class CasePublic(CaseSummary):
             ),
             travel_document_expires_on=case.travel_document_expires_on if full else None,
             undelivered_notifications=detail.undelivered_notifications,
+            waiting_to_resume=detail.waiting_to_resume,
         )
 
 
@@ -176,6 +182,13 @@ class TaskPublic(Public):
             outcome=task.outcome,
             result=task.payload,
         )
+
+
+class TaskCompletion(TaskPublic):
+    """The completed task; `case_waiting_to_resume` says the decision is recorded but the
+    case could not be moved on yet (answered with 202 Accepted)."""
+
+    case_waiting_to_resume: bool = False
 
 
 class EventPublic(Public):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as WaitTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -33,6 +35,14 @@ SWEEPER_NAME = "sweeper"
 # How long a flow run may take to pick up a wake request before the sweeper steps in.
 WAKE_GRACE = timedelta(seconds=10)
 REQUEST_TIMEOUT_SECONDS = 10.0
+# How long a decision's request waits for Prefect to take the wake before answering that
+# the case waits to resume. Prefect's client retries timeouts and 503s for far longer than
+# one request timeout, so the wait is bounded here, not by the HTTP client.
+WAKE_WAIT_SECONDS = 2.0
+# Wakes under way at once from one API process; more wait their turn (and answer 202 if
+# their turn does not come within WAKE_WAIT_SECONDS).
+WAKE_THREADS = 16
+_wakers = ThreadPoolExecutor(max_workers=WAKE_THREADS, thread_name_prefix="homeward-wake")
 
 _DEAD = {StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED}
 
@@ -69,6 +79,23 @@ def wake_case(settings: Settings, case_id: uuid.UUID) -> WakeResult:
     except Exception as error:  # Prefect down, 503, timeout: the sweeper retries later
         logger.warning("could not wake the flow run of case %s: %s", run.reference, error)
         return WakeResult.failed
+
+
+def wake_case_within(
+    settings: Settings, case_id: uuid.UUID, seconds: float = WAKE_WAIT_SECONDS
+) -> bool:
+    """Wake the case and wait at most `seconds` for Prefect to take it; True if it did.
+
+    False when Prefect is unreachable, refuses, or is slower than that: the decision stays
+    recorded with its wake request, a wake still under way carries on in the background,
+    and the sweeper resumes the case once Prefect answers again.
+    """
+    future = _wakers.submit(wake_case, settings, case_id)
+    try:
+        return future.result(timeout=seconds) != WakeResult.failed
+    except WaitTimeout:
+        logger.warning("waking case %s took over %.0f s; it waits to resume", case_id, seconds)
+        return False
 
 
 def _wake(settings: Settings, client: SyncPrefectClient, run: _CaseRun) -> WakeResult:

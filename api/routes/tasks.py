@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body
+from fastapi import APIRouter, Body, Response, status
 
 from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
-from api.schemas import TaskPublic
+from api.schemas import TaskCompletion, TaskPublic
 from core.clock import utcnow
 from domain.tasks import complete_task, list_tasks_for
 from models.enums import TaskStatus
@@ -62,7 +62,19 @@ def tasks(
     return [TaskPublic.of(t, c) for t, c in found]
 
 
-@router.post("/{task_id}/complete")
+WAITING_TO_RESUME = {
+    "description": "The decision is recorded, but the case could not be moved on yet (the "
+    "workflow engine is unreachable or slow): `case_waiting_to_resume` is true and "
+    "`Location` names the case. Do not send the decision again; the case moves on by itself "
+    "once the engine answers.",
+    "model": TaskCompletion,
+}
+
+
+@router.post(
+    "/{task_id}/complete",
+    responses={status.HTTP_202_ACCEPTED: WAITING_TO_RESUME},
+)
 def complete(
     task_id: uuid.UUID,
     body: Annotated[dict[str, Any], Body(openapi_examples=COMPLETION_EXAMPLES)],
@@ -70,14 +82,19 @@ def complete(
     session: SessionDep,
     settings: SettingsDep,
     wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
-) -> TaskPublic:
+    response: Response,
+) -> TaskCompletion:
     """Record your agency's decision on a task; the payload depends on the task's kind.
-    The case then moves on asynchronously: poll `GET /cases/{id}`."""
+    The case then moves on asynchronously: poll `GET /cases/{id}`. 200: the case is moving
+    on; 202: the decision is kept but the case waits to resume (see below)."""
     task, case = complete_task(
         session, user=user, task_id=task_id, body=body, now=utcnow(), address=address
     )
     session.commit()
-    background.add_task(wake, settings, case.id)
-    return TaskPublic.of(task, case)
+    waiting = not wake(settings, case.id)
+    if waiting:
+        response.status_code = status.HTTP_202_ACCEPTED
+        response.headers["Location"] = f"/api/v1/cases/{case.id}"
+    done = TaskPublic.of(task, case).model_dump()
+    return TaskCompletion(**done, case_waiting_to_resume=waiting)
