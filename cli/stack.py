@@ -86,6 +86,12 @@ class Stack:
             # A sweep that dies with its runner frees its concurrency slot after this long
             # instead of the default 300 s (the minimum Prefect accepts is 30 s).
             env["PREFECT_SERVER_CONCURRENCY_INITIAL_DEPLOYMENT_LEASE_DURATION"] = "30"
+            # Leases kept in files, not in the server's memory: a server killed while a sweep
+            # held the slot forgot the lease but not the slot, and cancelled every later
+            # sweep (seen after a whole-stack kill: no sweep for minutes, cases not woken).
+            env["PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE"] = (
+                "prefect.server.concurrency.lease_storage.filesystem"
+            )
             env["PREFECT_API_DATABASE_CONNECTION_URL"] = (
                 f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}"
             )

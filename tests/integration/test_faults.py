@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.integration.test_case_lifecycle import APPROVED, flow_run, launch, plan, wait_suspended
-from tests.support.live import Live, inconsistencies, running_stack, wait_delivered
+from tests.support.live import Live, eventually, inconsistencies, running_stack, wait_delivered
 
 pytestmark = [pytest.mark.stack, pytest.mark.faults]
 
@@ -38,9 +38,14 @@ def report(what: str, **counts: int) -> None:
 def launch_waiting(live: Live, n: int) -> list[dict[str, Any]]:
     """n cases whose flow runs are suspended, each consulate task open and notified."""
     cases = [launch(live) for _ in range(n)]
-    for case in cases:
-        wait_suspended(live, case["id"])
-    wait_delivered(live, [c["id"] for c in cases], timeout=120)
+    ids = [c["id"] for c in cases]
+
+    def suspended() -> bool:
+        runs = [live.case("coordinator", case_id)["flow_run_id"] for case_id in ids]
+        return all(r and flow_run(live, r)["state"]["name"] == "Suspended" for r in runs)
+
+    eventually(suspended, 240, f"{n} flow runs to suspend")
+    wait_delivered(live, ids, timeout=120)
     return cases
 
 
@@ -150,7 +155,9 @@ def test_api_killed_with_requests_in_flight(live: Live) -> None:
     with ThreadPoolExecutor(REQUESTS_IN_FLIGHT) as pool:
         futures = [pool.submit(decide, t) for t in tasks]
         futures += [pool.submit(new_case, n) for n in range(half)]
-        time.sleep(0.3)
+        # Once the first answer is out, the others are somewhere between the socket
+        # and the commit: kill the API there.
+        wait(futures, timeout=30, return_when=FIRST_COMPLETED)
         live.stack.kill("api")
         wait(futures, timeout=60)
     codes = [f.result() for f in futures]
@@ -244,7 +251,9 @@ def test_whole_stack_killed_with_cases_in_every_stage(live: Live) -> None:
     )  # fmt: skip
     assert response.status_code == 201, response.text
     live.agencies["lk-consul"] = response.json()["id"]
-    live.open_task("lk-consul", blocked["id"], "verify_nationality", timeout=180)
+    live.wait_case(
+        blocked["id"], lambda c: c["stage"] == "consular_verification", "unblocked", timeout=180
+    )
     for name, case_id in cases.items():
         expected = STAGES[name][2]
         live.wait_case(case_id, lambda c, e=expected: c["stage"] == e, f"{name}", timeout=180)
