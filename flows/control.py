@@ -44,6 +44,7 @@ WAKE_WAIT_SECONDS = 2.0
 WAKE_THREADS = 16
 _wakers = ThreadPoolExecutor(max_workers=WAKE_THREADS, thread_name_prefix="homeward-wake")
 
+_STUCK = {StateType.RUNNING, StateType.PENDING}
 _DEAD = {StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED}
 
 
@@ -117,14 +118,13 @@ def _wake(settings: Settings, client: SyncPrefectClient, run: _CaseRun) -> WakeR
         return WakeResult.failed
     # A pass over a case takes seconds; a run RUNNING for much longer lost its process (a
     # runner killed mid-pass leaves it so: self-hosted Prefect detects no zombies unless
-    # an automation is set up for it).
+    # an automation is set up for it). A runner killed while submitting a run leaves it
+    # PENDING, which no runner picks up again.
     stuck_after = timedelta(seconds=settings.stuck_run_seconds)
-    if (
-        state is not None
-        and state.type == StateType.RUNNING
-        and _since(state.timestamp) > stuck_after
-    ):
-        logger.warning("flow run of case %s is stuck in RUNNING; replacing it", run.reference)
+    if state is not None and state.type in _STUCK and _since(state.timestamp) > stuck_after:
+        logger.warning(
+            "flow run of case %s is stuck in %s; replacing it", run.reference, state.type
+        )
         client.set_flow_run_state(
             run.flow_run_id, Crashed(message="Homeward: no progress; replaced"), force=True
         )
