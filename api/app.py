@@ -36,7 +36,7 @@ def create_app(
     corridors_for(settings)  # raises CorridorConfigError: the API refuses to start
     if wake_case is None:
         from flows.control import prefect_healthy as prefect_check
-        from flows.control import wake_case as prefect_wake
+        from flows.control import wake_case_within as prefect_wake
 
         wake_case = prefect_wake
         prefect_healthy = prefect_healthy or prefect_check

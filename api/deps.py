@@ -21,7 +21,8 @@ from models.enums import Role
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
-Waker = Callable[[Settings, uuid.UUID], object]
+# Wakes a case's flow run after a commit; True when the workflow engine took the wake.
+Waker = Callable[[Settings, uuid.UUID], bool]
 # Whether a service the API needs answers (e.g. flows.control.prefect_healthy).
 HealthCheck = Callable[[], bool]
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.access import View
 from domain.cases import CaseDetail
@@ -163,6 +163,11 @@ class CasePublic(CaseSummary):
     closure_review: ClosureReview | None = None
     # For the coordinating NGO: notifications failed or being retried, oldest first.
     undelivered: list[NotificationPublic] = []
+    waiting_to_resume: bool = Field(
+        default=False,
+        description="A decision has waited more than a few seconds for the case to move on "
+        "(the workflow engine is unreachable or busy); it is kept and applied when it answers.",
+    )
 
     @classmethod
     def of_detail(cls, detail: CaseDetail) -> CasePublic:
@@ -206,6 +211,7 @@ class CasePublic(CaseSummary):
             legal_hold=detail.legal_hold if full else None,
             closure_review=case.closure_review if full else None,
             undelivered=[NotificationPublic.model_validate(n) for n in detail.undelivered],
+            waiting_to_resume=detail.waiting_to_resume,
         )
 
 
@@ -268,6 +274,13 @@ class LegalHoldPublic(Public):
     released_at: datetime | None
     release_basis: HoldRelease | None
     permission_reference: str | None
+
+
+class TaskCompletion(TaskPublic):
+    """The completed task; `case_waiting_to_resume` says the decision is recorded but the
+    case could not be moved on yet (answered with 202 Accepted)."""
+
+    case_waiting_to_resume: bool = False
 
 
 class EventPublic(Public):

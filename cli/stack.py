@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,6 +17,8 @@ import httpx
 from core.settings import Settings
 
 STOP_TIMEOUT_SECONDS = 15
+# Start order; stopping goes the other way (a runner outliving its server ignores signals).
+ORDER = ("prefect-server", "runner", "api")
 
 
 class StackError(RuntimeError):
@@ -83,6 +86,12 @@ class Stack:
             # A sweep that dies with its runner frees its concurrency slot after this long
             # instead of the default 300 s (the minimum Prefect accepts is 30 s).
             env["PREFECT_SERVER_CONCURRENCY_INITIAL_DEPLOYMENT_LEASE_DURATION"] = "30"
+            # Leases kept in files, not in the server's memory: a server killed while a sweep
+            # held the slot forgot the lease but not the slot, and cancelled every later
+            # sweep (seen after a whole-stack kill: no sweep for minutes, cases not woken).
+            env["PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE"] = (
+                "prefect.server.concurrency.lease_storage.filesystem"
+            )
             env["PREFECT_API_DATABASE_CONNECTION_URL"] = (
                 f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}"
             )
@@ -100,15 +109,15 @@ class Stack:
             raise
 
     def start_prefect_server(self) -> None:
-        self._spawn("prefect-server", ["-m", "prefect", "server", "start"])
-        self._wait("Prefect server", lambda: _http_ok(f"{self.prefect_api_url}/health"), 90)
+        server = self._spawn("prefect-server", ["-m", "prefect", "server", "start"])
+        self._wait(server, "Prefect server", lambda: _http_ok(f"{self.prefect_api_url}/health"), 90)
 
     def start_runner(self) -> None:
-        self._spawn("runner", ["-m", "flows.serve"])
-        self._wait("runner", self._deployments_registered, 90)
+        runner = self._spawn("runner", ["-m", "flows.serve"])
+        self._wait(runner, "runner", self._deployments_registered, 90)
 
     def start_api(self) -> None:
-        self._spawn(
+        api = self._spawn(
             "api",
             [
                 "-m",
@@ -122,19 +131,37 @@ class Stack:
                 "--no-access-log",
             ],
         )
-        self._wait("API", lambda: _http_ok(f"{self.api_url}/api/v1/health/live"), 60)
+        self._wait(api, "API", lambda: _http_ok(f"{self.api_url}/api/v1/health/live"), 60)
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
 
     def kill(self, name: str) -> None:
-        """Kill one service abruptly (SIGKILL), as a crash would."""
+        """Kill one service abruptly (SIGKILL), as a crash would: its process group, which
+        holds the flow-run processes a runner started."""
         service = self.service(name)
         os.killpg(service.process.pid, signal.SIGKILL)
         service.process.wait(10)
         self.services.remove(service)
 
-    def _spawn(self, name: str, args: list[str]) -> None:
+    def kill_all(self) -> None:
+        """Kill every service at once, as a power cut would."""
+        for service in list(self.services):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(service.process.pid, signal.SIGKILL)
+        for service in self.services:
+            service.process.wait(10)
+        self.services.clear()
+
+    def start_service(self, name: str) -> None:
+        """Start one stopped service again (after `kill`), in its place in the stop order."""
+        {
+            "prefect-server": self.start_prefect_server,
+            "runner": self.start_runner,
+            "api": self.start_api,
+        }[name]()
+
+    def _spawn(self, name: str, args: list[str]) -> Service:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{name}.log"
         with log.open("ab") as handle:
@@ -146,11 +173,13 @@ class Stack:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C reaches `up`, which stops children in order
             )
-        self.services.append(Service(name, process, log))
+        service = Service(name, process, log)
+        self.services.append(service)
+        self.services.sort(key=lambda s: ORDER.index(s.name) if s.name in ORDER else len(ORDER))
+        return service
 
-    def _wait(self, what: str, ready: Callable[[], bool], timeout: float) -> None:
+    def _wait(self, service: Service, what: str, ready: Callable[[], bool], timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        service = self.services[-1]
         while time.monotonic() < deadline:
             if service.process.poll() is not None:
                 raise StackError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists
@@ -31,6 +31,17 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 def new_reference() -> str:
     code = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
     return f"HW-{code[:4]}-{code[4:]}"
+
+
+# A decision normally reaches the case's flow run in about two seconds; one still waiting
+# after this long is shown as waiting to resume (Prefect down or busy; the sweeper retries).
+RESUME_EXPECTED_WITHIN = timedelta(seconds=5)
+
+
+def waiting_to_resume(case: Case, now: datetime) -> bool:
+    """Whether a recorded decision has waited longer than usual for the case's flow run."""
+    requested = case.wake_requested_at
+    return requested is not None and now - requested > RESUME_EXPECTED_WITHIN
 
 
 # Who may read a case's audit trail: those who answer for the case in its coordinating NGO.
@@ -148,6 +159,7 @@ class CaseDetail:
     # Failed, or still being retried after a first attempt that missed a target.
     undelivered: list[NotificationState] = field(default_factory=list)
     legal_hold: bool = False
+    waiting_to_resume: bool = False
 
 
 def case_detail(
@@ -178,7 +190,7 @@ def _detail_of(session: Session, case: Case, user: User, now: datetime) -> CaseD
     notices = undelivered_for_case(session, case_id=case.id) if full else []
     failed = sum(n.status == NotificationStatus.failed for n in notices)
     hold = full and active_hold(session, case.id) is not None
-    return CaseDetail(case, view, survivor, failed, notices, hold)
+    return CaseDetail(case, view, survivor, failed, notices, hold, waiting_to_resume(case, now))
 
 
 def _audit_survivor_read(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as WaitTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,7 +39,16 @@ SWEEPER_NAME = "sweeper"
 WAKE_GRACE = timedelta(seconds=10)
 REQUEST_TIMEOUT_SECONDS = 10.0
 HEALTH_TIMEOUT_SECONDS = 2.0
+# How long a decision's request waits for Prefect to take the wake before answering that
+# the case waits to resume. Prefect's client retries timeouts and 503s for far longer than
+# one request timeout, so the wait is bounded here, not by the HTTP client.
+WAKE_WAIT_SECONDS = 2.0
+# Wakes under way at once from one API process; more wait their turn (and answer 202 if
+# their turn does not come within WAKE_WAIT_SECONDS).
+WAKE_THREADS = 16
+_wakers = ThreadPoolExecutor(max_workers=WAKE_THREADS, thread_name_prefix="homeward-wake")
 
+_STUCK = {StateType.RUNNING, StateType.PENDING}
 _DEAD = {StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED}
 
 
@@ -75,6 +86,23 @@ def wake_case(settings: Settings, case_id: uuid.UUID) -> WakeResult:
         return WakeResult.failed
 
 
+def wake_case_within(
+    settings: Settings, case_id: uuid.UUID, seconds: float = WAKE_WAIT_SECONDS
+) -> bool:
+    """Wake the case and wait at most `seconds` for Prefect to take it; True if it did.
+
+    False when Prefect is unreachable, refuses, or is slower than that: the decision stays
+    recorded with its wake request, a wake still under way carries on in the background,
+    and the sweeper resumes the case once Prefect answers again.
+    """
+    future = _wakers.submit(wake_case, settings, case_id)
+    try:
+        return future.result(timeout=seconds) != WakeResult.failed
+    except WaitTimeout:
+        logger.warning("waking case %s took over %.0f s; it waits to resume", case_id, seconds)
+        return False
+
+
 def _wake(settings: Settings, client: SyncPrefectClient, run: _CaseRun) -> WakeResult:
     if run.flow_run_id is None:
         _start(settings, client, run, idempotency_key=f"case-{run.id}")
@@ -94,14 +122,13 @@ def _wake(settings: Settings, client: SyncPrefectClient, run: _CaseRun) -> WakeR
         return WakeResult.failed
     # A pass over a case takes seconds; a run RUNNING for much longer lost its process (a
     # runner killed mid-pass leaves it so: self-hosted Prefect detects no zombies unless
-    # an automation is set up for it).
+    # an automation is set up for it). A runner killed while submitting a run leaves it
+    # PENDING, which no runner picks up again.
     stuck_after = timedelta(seconds=settings.stuck_run_seconds)
-    if (
-        state is not None
-        and state.type == StateType.RUNNING
-        and _since(state.timestamp) > stuck_after
-    ):
-        logger.warning("flow run of case %s is stuck in RUNNING; replacing it", run.reference)
+    if state is not None and state.type in _STUCK and _since(state.timestamp) > stuck_after:
+        logger.warning(
+            "flow run of case %s is stuck in %s; replacing it", run.reference, state.type
+        )
         client.set_flow_run_state(
             run.flow_run_id, Crashed(message="Homeward: no progress; replaced"), force=True
         )

@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body
+from fastapi import APIRouter, BackgroundTasks, Body, Response, status
 
 from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
 from api.idempotency import IdempotencyDep
-from api.schemas import TaskPublic
+from api.schemas import TaskCompletion, TaskPublic
 from core.clock import utcnow
 from domain.policy import policy_for
 from domain.tasks import cases_moved_by, complete_task, list_tasks_for
@@ -90,7 +90,19 @@ def tasks(
     return [TaskPublic.of(t, c, now=now) for t, c in found]
 
 
-@router.post("/{task_id}/complete")
+WAITING_TO_RESUME = {
+    "description": "The decision is recorded, but the case could not be moved on yet (the "
+    "workflow engine is unreachable or slow): `case_waiting_to_resume` is true and "
+    "`Location` names the case. Do not send the decision again; the case moves on by itself "
+    "once the engine answers.",
+    "model": TaskCompletion,
+}
+
+
+@router.post(
+    "/{task_id}/complete",
+    responses={status.HTTP_202_ACCEPTED: WAITING_TO_RESUME},
+)
 def complete(
     task_id: uuid.UUID,
     body: Annotated[dict[str, Any], Body(openapi_examples=COMPLETION_EXAMPLES)],
@@ -98,16 +110,18 @@ def complete(
     session: SessionDep,
     settings: SettingsDep,
     wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
     idempotency: IdempotencyDep,
-) -> TaskPublic:
+    background: BackgroundTasks,
+    response: Response,
+) -> TaskCompletion:
     """Record your agency's decision on a task; the payload depends on the task's kind.
-    The case then moves on asynchronously: poll `GET /cases/{id}`.
+    The case then moves on asynchronously: poll `GET /cases/{id}`. 200: the case is moving
+    on; 202: the decision is kept but the case waits to resume (see below).
 
     A task is completed once: a second completion gets 409. To retry a completion whose
     answer was lost, send the same `Idempotency-Key` header: the repeat returns the first
-    answer (200 with the task) instead of 409; the same key with another body or task is
+    answer (the task, with 200) instead of 409; the same key with another body or task is
     refused with 422."""
     now = utcnow()
     task, case = complete_task(
@@ -119,9 +133,16 @@ def complete(
         now=now,
         address=address,
     )
-    answer = TaskPublic.of(task, case, now=now)
+    answer = TaskCompletion(**TaskPublic.of(task, case, now=now).model_dump())
+    # A replay answers 200 with the task: the decision is kept either way.
     idempotency.remember(session, 200, answer, case_id=case.id)
     session.commit()
+    waiting = not wake(settings, case.id)
+    # Other cases the decision moved (the other half of a linked duplicate).
     for moved in cases_moved_by(task, case):
-        background.add_task(wake, settings, moved)
-    return answer
+        if moved != case.id:
+            background.add_task(wake, settings, moved)
+    if waiting:
+        response.status_code = status.HTTP_202_ACCEPTED
+        response.headers["Location"] = f"/api/v1/cases/{case.id}"
+    return answer.model_copy(update={"case_waiting_to_resume": waiting})

@@ -44,8 +44,9 @@ def woken() -> list[uuid.UUID]:
 
 @pytest.fixture
 def client(settings: Settings, woken: list[uuid.UUID]) -> Iterator[TestClient]:
-    def wake_case(_: Settings, case_id: uuid.UUID) -> None:
+    def wake_case(_: Settings, case_id: uuid.UUID) -> bool:
         woken.append(case_id)
+        return True
 
     with TestClient(create_app(settings, wake_case=wake_case)) as client:
         yield client

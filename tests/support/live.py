@@ -6,13 +6,16 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlmodel import col, select
 
 from cli.stack import Stack
 from core.clock import utcnow
@@ -20,8 +23,10 @@ from core.crypto import Keyring, install_keyring
 from core.db import session_scope
 from core.settings import Settings
 from domain.agencies import NewAgency, NewUser, create_agency, create_user
-from models.enums import Role
+from models import AuditEntry, Case, Event, Notification, Survivor, Task
+from models.enums import NotificationStatus, Role, TaskStatus
 from models.migrations import upgrade
+from notifications.messages import render
 from tests.support.sink import Sink
 
 PASSWORD = "integration-password-1"
@@ -80,7 +85,9 @@ class Live:
     def complete(self, who: str, case_id: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         task = self.open_task(who, case_id, kind)
         response = self.post(who, f"/tasks/{task['id']}/complete", body)
-        assert response.status_code == 200, response.text
+        # 202: recorded, but Prefect did not take the wake within its wait (a loaded
+        # machine); the case moves on all the same, which is what the callers check.
+        assert response.status_code in (200, 202), response.text
         return task
 
     def add_agency(self, name: str, body: dict[str, Any], *, role: str | None = None) -> str:
@@ -130,6 +137,114 @@ class Live:
 
         eventually(ready, timeout, what)
         return seen
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Notifications the outbox holds (one per case, task or notice, and target) against
+    what reached the sink."""
+
+    expected: int
+    delivered: int
+    duplicated: int
+    missing: int
+    unsent: int  # outbox rows not yet marked sent
+
+    @property
+    def complete(self) -> bool:
+        return self.missing == 0 and self.unsent == 0
+
+
+def ledger(live: Live, case_ids: Iterable[str]) -> Ledger:
+    """Count, per (case, task or notice, agency), outbox rows and sink arrivals."""
+    ids = [uuid.UUID(c) for c in case_ids]
+    names = {uuid.UUID(agency_id): name for name, agency_id in live.agencies.items()}
+    expected: Counter[tuple[str, str]] = Counter()
+    unsent = 0
+    with session_scope(live.settings.resolved_database_url) as session:
+        rows = session.exec(select(Notification).where(col(Notification.case_id).in_(ids))).all()
+        references = set(session.exec(select(Case.reference).where(col(Case.id).in_(ids))).all())
+        for row in rows:
+            title = render(row, public_url=live.settings.resolved_public_url).title
+            expected[(names.get(row.agency_id, str(row.agency_id)), title)] += 1
+            unsent += row.status != NotificationStatus.sent
+    arrived: Counter[tuple[str, str]] = Counter()
+    for name in names.values():
+        for message in live.sink.messages(name):
+            title = str(message.get("title"))
+            if any(reference in title for reference in references):
+                arrived[(name, title)] += 1
+    keys = set(expected) | set(arrived)
+    return Ledger(
+        expected=sum(expected.values()),
+        delivered=sum(min(arrived[k], expected[k]) for k in keys),
+        duplicated=sum(max(0, arrived[k] - expected[k]) for k in keys),
+        missing=sum(max(0, expected[k] - arrived[k]) for k in keys),
+        unsent=unsent,
+    )
+
+
+def wait_delivered(live: Live, case_ids: Iterable[str], timeout: float = 90) -> Ledger:
+    """Wait until every queued notification of these cases has arrived; assert no duplicate."""
+    ids = list(case_ids)
+    seen: list[Ledger] = []
+
+    def done() -> bool:
+        seen[:] = [ledger(live, ids)]
+        return seen[0].complete
+
+    try:
+        eventually(done, timeout, "every notification to arrive")
+    finally:
+        if seen:
+            assert seen[0].duplicated == 0, seen[0]
+    return seen[0]
+
+
+def inconsistencies(live: Live) -> list[str]:
+    """What would show a decision or a launch half-recorded in Homeward's database."""
+    found: list[str] = []
+    with session_scope(live.settings.resolved_database_url) as session:
+        completed = Counter(
+            str(e.data.get("task_id"))
+            for e in session.exec(select(Event).where(Event.kind == "task_completed")).all()
+        )
+        audited = Counter(
+            str(a.detail.get("task_id"))
+            for a in session.exec(
+                select(AuditEntry).where(AuditEntry.action == "complete_task")
+            ).all()
+        )
+        assigned = Counter(
+            str(n.task_id)
+            for n in session.exec(
+                select(Notification).where(Notification.kind == "task_assigned")
+            ).all()
+        )
+        for task in session.exec(select(Task)).all():
+            key = str(task.id)
+            done = task.status == TaskStatus.done
+            if completed[key] != (1 if done else 0):
+                found.append(f"task {key} is {task.status} with {completed[key]} completions")
+            if audited[key] != (1 if done else 0):
+                found.append(f"task {key} is {task.status} with {audited[key]} audit entries")
+            if assigned[key] != 1:
+                found.append(f"task {key} has {assigned[key]} task_assigned outbox rows")
+        survivors = set(session.exec(select(Survivor.id)).all())
+        launched = Counter(
+            e.case_id
+            for e in session.exec(select(Event).where(Event.kind == "case_launched")).all()
+        )
+        for case in session.exec(select(Case)).all():
+            if case.survivor_id not in survivors:
+                found.append(f"case {case.reference} has no survivor")
+            if launched[case.id] != 1:
+                found.append(f"case {case.reference} has {launched[case.id]} launch events")
+        cased = set(session.exec(select(Case.survivor_id)).all())
+        orphans = len(survivors - cased)
+        if orphans:
+            found.append(f"{orphans} survivor(s) without a case")
+    return found
 
 
 def eventually(check: Callable[[], bool], timeout: float, what: str) -> None:
