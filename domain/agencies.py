@@ -217,7 +217,7 @@ def create_user(
     """Create an account; `actor` is the administrator doing it (None from the command line)."""
     agency = session.get(Agency, data.agency_id)
     if agency is None:
-        raise Invalid(f"agency_id {data.agency_id} is not a registered agency")
+        raise Invalid("agency_id: no agency is registered under this id")
     if data.role != Role.admin and data.role not in ROLES_BY_KIND[agency.kind]:
         allowed = ", ".join(sorted(ROLES_BY_KIND[agency.kind])) or "admin only"
         raise Invalid(f"a {agency.kind} agency cannot have a {data.role}; allowed: {allowed}")

@@ -123,7 +123,8 @@ def complete_task(
     """Record an agency's decision on its task and ask the case's flow to move on."""
     task, case = get_task_for(session, user=user, task_id=task_id)
     if user.role not in COMPLETERS[TaskKind(task.kind)]:
-        raise Forbidden(f"a {user.role} cannot complete a {task.kind} task")
+        allowed = " or ".join(sorted(COMPLETERS[TaskKind(task.kind)]))
+        raise Forbidden(f"a {task.kind} task is completed by a {allowed}, not a {user.role}")
     if task.status != TaskStatus.open:
         raise Conflict(f"this task is already {task.status}; it cannot be completed again")
     if case.status != CaseStatus.open:
@@ -369,5 +370,5 @@ def departure_obstacles(session: Session, case: Case, policy: Policy, today: dat
 def _require_agency(session: Session, agency_id: uuid.UUID, kind: AgencyKind, field: str) -> Agency:
     agency = session.get(Agency, agency_id)
     if agency is None or agency.kind != kind:
-        raise Invalid(f"{field}: {agency_id} is not a registered {kind} agency")
+        raise Invalid(f"{field}: no {kind} agency is registered under this id")
     return agency

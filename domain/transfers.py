@@ -46,7 +46,7 @@ def request_transfer(
         raise Conflict("a transfer of this case is already pending; revoke it first")
     target = session.get(Agency, data.to_shelter_id)
     if target is None or target.kind != AgencyKind.shelter:
-        raise Invalid(f"to_shelter_id: {data.to_shelter_id} is not a registered shelter")
+        raise Invalid("to_shelter_id: no shelter is registered under this id")
     if target.id == case.shelter_agency_id:
         raise Invalid("to_shelter_id: the survivor is already in this shelter")
     survivor = session.get_one(Survivor, case.survivor_id)

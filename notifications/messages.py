@@ -93,7 +93,6 @@ _NOTICES: dict[str, tuple[str, str]] = {
     ),
     "transfer_accepted": ("transfer accepted", "The receiving shelter accepted the transfer."),
     "transfer_rejected": ("transfer rejected", "The receiving shelter rejected the transfer."),
-    "case_reopened": ("case reopened", "The case is reopened; a follow-up is due at once."),
 }
 
 # A task's deadline passed or was exceeded by half its allowance again: to the assigned
