@@ -20,7 +20,7 @@ test: install-system venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	scripts/test.sh
 
 up: venv
 	$(BIN)/homeward up --demo

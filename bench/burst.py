@@ -37,7 +37,7 @@ from sqlmodel import col, func, select
 from core.db import session_scope
 from models import Case, Task
 from models.enums import Stage, TaskKind, TaskStatus
-from tests.support.live import Ledger, Live, eventually, ledger, running_stack
+from tests.support.live import Ledger, Live, eventually, ledger, one_of_many, running_stack
 
 APPROVAL = {
     "decision": "approved",
@@ -80,12 +80,17 @@ def burst_stack(data_dir: Path) -> Iterator[Live]:
         yield live
 
 
+def _another_case() -> dict[str, Any]:
+    survivor = CASE_BODY["survivor"]
+    return {**CASE_BODY, "survivor": {**survivor, "family_name": one_of_many("Khatun")}}
+
+
 def launch_waiting(live: Live, n: int, timeout: float) -> list[dict[str, Any]]:
     """n cases, each with its consulate task open and notified and its flow run suspended."""
     live.login("coordinator")
     with ThreadPoolExecutor(8) as pool:
         responses = list(
-            pool.map(lambda _: live.post("coordinator", "/cases", CASE_BODY), range(n))
+            pool.map(lambda _: live.post("coordinator", "/cases", _another_case()), range(n))
         )
     cases = [r.raise_for_status().json() for r in responses]
     ids = [c["id"] for c in cases]

@@ -167,7 +167,7 @@ def _backend_waiting_for_a_lock(connection: psycopg.Connection[Any]) -> int:
 
 
 def _sqlite_client(settings: Settings) -> TestClient:
-    return TestClient(create_app(settings, wake_case=lambda *_: None))
+    return TestClient(create_app(settings, wake_case=lambda *_: True))
 
 
 def _token_headers(settings: Settings) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """A burst of decisions on the embedded default: none lost, none failed, none notified twice.
 
-The full 200 is `bench/burst.py`; here HOMEWARD_TEST_BURST decisions (default 50) keep the
+The full 200 is `bench/burst.py`; here HOMEWARD_TEST_BURST decisions (default 30) keep the
 suite's time in bounds while still outnumbering the runner's limit several times over.
 """
 
@@ -16,7 +16,7 @@ from tests.support.live import Live, inconsistencies
 
 pytestmark = [pytest.mark.stack, pytest.mark.burst]
 
-DECISIONS = int(os.environ.get("HOMEWARD_TEST_BURST", "50"))
+DECISIONS = int(os.environ.get("HOMEWARD_TEST_BURST", "30"))
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.live import Live, eventually
+from tests.support.live import Live, eventually, one_of_many
 
 pytestmark = pytest.mark.stack
 
@@ -21,7 +21,7 @@ def launch(live: Live, **survivor: Any) -> dict[str, Any]:
     body = {
         "survivor": {
             "given_name": GIVEN_NAME,
-            "family_name": FAMILY_NAME,
+            "family_name": one_of_many(FAMILY_NAME),
             "sex": "female",
             "birth_date": "1999-04-12",
             "nationality": "BD",

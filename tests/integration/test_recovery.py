@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from core.clock import utcnow
 from core.db import session_scope
+from domain.policy import policy_for
 from domain.tasks import complete_task
 from models import User
 from tests.integration.test_case_lifecycle import (
@@ -69,7 +70,12 @@ def test_sweeper_resumes_a_case_whose_resume_never_happened(live: Live) -> None:
     with session_scope(live.settings.resolved_database_url) as session:
         consul = session.exec(select(User).where(User.username == "consul")).one()
         complete_task(
-            session, user=consul, task_id=uuid.UUID(task["id"]), body=APPROVED, now=utcnow()
+            session,
+            user=consul,
+            task_id=uuid.UUID(task["id"]),
+            body=APPROVED,
+            policy=policy_for(live.settings),
+            now=utcnow(),
         )
     live.open_task("coordinator", case_id, "plan_transport", timeout=90)
 

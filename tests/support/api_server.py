@@ -32,8 +32,10 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
 
 
-def _no_wake(_: Settings, __: uuid.UUID) -> None:
-    """Cases stay where the API leaves them; tests move them on with factories.advance."""
+def _no_wake(_: Settings, __: uuid.UUID) -> bool:
+    """Cases stay where the API leaves them; tests move them on with factories.advance.
+    Reports the wake as taken, so that completions answer 200, not 202."""
+    return True
 
 
 def create() -> FastAPI:

@@ -33,6 +33,12 @@ PASSWORD = "integration-password-1"
 SESSION_KEYS = Keyring.generate(source="the test session")
 
 
+def one_of_many(family_name: str) -> str:
+    """The family name with a random word added: each launch is another survivor, so that
+    cases launched in numbers are not flagged as likely duplicates of one another."""
+    return f"{family_name} {''.join(secrets.choice('bcdfghjklmnpqrstvwxz') for _ in range(9))}"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite in two groups at once: the real-stack tests (mostly waiting on
+# Prefect, processes and sinks) beside the in-process ones (mostly CPU). Each group has its
+# own temporary directory and its own PostgreSQL server; the output of the stack group
+# follows the other's. Extra arguments go to both pytest runs.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+
+BASE=.pytest-tmp
+rm -rf "$BASE"
+mkdir -p "$BASE"
+
+.venv/bin/pytest -m stack --basetemp="$BASE/stack" "$@" > "$BASE/stack.log" 2>&1 &
+stack_pid=$!
+.venv/bin/pytest -m "not stack" --basetemp="$BASE/rest" "$@"
+rest=$?
+wait "$stack_pid"
+stack=$?
+
+echo
+echo "=== tests on a real stack (marker 'stack') ==="
+cat "$BASE/stack.log"
+if [ "$rest" -ne 0 ] || [ "$stack" -ne 0 ]; then
+    echo "FAILED: in-process tests exit $rest, real-stack tests exit $stack" >&2
+    exit 1
+fi
