@@ -1,4 +1,4 @@
-"""The `homeward` command: up, db upgrade, create-admin, demo, keys."""
+"""The `homeward` command: up, db upgrade, create-admin, demo, keys, backup, restore."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from sqlmodel import select
 
+from cli.backup import backup_command, restore_command
 from cli.demo import ConsoleInbox, DemoLogin, create_demo, demo_password
 from cli.keys import keys_app
 from cli.stack import Stack, StackError
@@ -29,6 +30,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 ADMIN_AGENCY_NAME = "Homeward administration"
 
