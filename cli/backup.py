@@ -313,7 +313,9 @@ def _settings() -> Settings:
 
 
 def _describe(contents: Contents) -> str:
-    return f"{contents.cases} cases ({contents.open_cases} open), {contents.agencies} agencies"
+    cases = "case" if contents.cases == 1 else "cases"
+    agencies = "agency" if contents.agencies == 1 else "agencies"
+    return f"{contents.cases} {cases} ({contents.open_cases} open), {contents.agencies} {agencies}"
 
 
 def backup_command(

@@ -91,7 +91,7 @@ def test_restore_gives_back_every_value_with_the_key_ring_kept_apart(
         before = seed(database_url)
         result = invoke("backup", str(backup_file))
         assert result.exit_code == 0, result.output
-        assert "7 cases (7 open)" in result.output
+        assert "7 cases (7 open), 7 agencies" in result.output
         assert "keep a copy of the key ring" in result.output
     assert backup_file.stat().st_mode & 0o077 == 0
     assert b"Khatun" not in backup_file.read_bytes()  # names are stored encrypted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -263,8 +264,13 @@ def eventually(check: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 @contextmanager
-def running_stack(data_dir: Path, **overrides: str) -> Iterator[Live]:
-    """Start Homeward as `homeward up` does, seed one corridor, stop everything afterwards."""
+def running_stack(
+    data_dir: Path, *, sink: Sink | None = None, seed: bool = True, **overrides: str
+) -> Iterator[Live]:
+    """Start Homeward as `homeward up` does, seed one corridor, stop everything afterwards.
+
+    With `sink`, the agencies are notified at that sink (which may outlive the stack);
+    with `seed=False`, the database is taken as it is (a restored one, say)."""
     env = {
         "HOMEWARD_DATA_DIR": str(data_dir),
         "HOMEWARD_API_PORT": str(free_port()),
@@ -294,12 +300,14 @@ def running_stack(data_dir: Path, **overrides: str) -> Iterator[Live]:
                 os.environ[key] = value
     install_keyring(SESSION_KEYS)
     upgrade(settings.resolved_database_url)
-    with Sink() as sink:
+    with contextlib.ExitStack() as cleanup:
+        sink = sink or cleanup.enter_context(Sink())
         try:
             stack.start()
             with httpx.Client(base_url=stack.api_url, timeout=30) as http:
                 live = Live(stack, settings, sink, http)
-                _seed(live)
+                if seed:
+                    _seed(live)
                 yield live
         finally:
             stack.stop()
