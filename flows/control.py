@@ -18,11 +18,11 @@ from enum import StrEnum
 
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import State, StateType
 from prefect.client.schemas.responses import SetStateStatus
 from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_URL
-from prefect.states import Crashed
+from prefect.states import Crashed, Scheduled
 
 from core.clock import utcnow
 from core.db import session_scope
@@ -48,6 +48,13 @@ WAKE_WAIT_SECONDS = 2.0
 WAKE_THREADS = 16
 _wakers = ThreadPoolExecutor(max_workers=WAKE_THREADS, thread_name_prefix="homeward-wake")
 
+# Runners and workers take scheduled runs in order of their scheduled time, so a pass that
+# follows a person is scheduled in the past, ahead of every pass the sweeper or a backlog of
+# other cases queued at "now": decisions first, then launches' first passes, each in the
+# order they came (docs/flow-runs.md, "Who goes first").
+DECISION_LEAD = timedelta(days=2)
+LAUNCH_LEAD = timedelta(days=1)
+
 _STUCK = {StateType.RUNNING, StateType.PENDING}
 _DEAD = {StateType.CRASHED, StateType.FAILED, StateType.CANCELLED, StateType.COMPLETED}
 
@@ -71,8 +78,11 @@ def _client() -> SyncPrefectClient:
     return get_client(sync_client=True, httpx_settings={"timeout": REQUEST_TIMEOUT_SECONDS})
 
 
-def wake_case(settings: Settings, case_id: uuid.UUID) -> WakeResult:
-    """Make sure the case's flow run will read the latest decisions: start, resume or restart."""
+def wake_case(settings: Settings, case_id: uuid.UUID, *, urgent: bool = False) -> WakeResult:
+    """Make sure the case's flow run will read the latest decisions: start, resume or restart.
+
+    `urgent`: a person is waiting on this pass (a decision or a launch just made), so it
+    goes before passes queued by the sweeper and before other cases' backlog."""
     with session_scope(settings.resolved_database_url) as session:
         case = session.get(Case, case_id)
         if case is None:
@@ -80,7 +90,7 @@ def wake_case(settings: Settings, case_id: uuid.UUID) -> WakeResult:
         run = _CaseRun(case.id, case.reference, case.flow_run_id)
     try:
         with _client() as client:
-            return _wake(settings, client, run)
+            return _wake(settings, client, run, urgent=urgent)
     except Exception as error:  # Prefect down, 503, timeout: the sweeper retries later
         logger.warning("could not wake the flow run of case %s: %s", run.reference, error)
         return WakeResult.failed
@@ -95,7 +105,7 @@ def wake_case_within(
     recorded with its wake request, a wake still under way carries on in the background,
     and the sweeper resumes the case once Prefect answers again.
     """
-    future = _wakers.submit(wake_case, settings, case_id)
+    future = _wakers.submit(wake_case, settings, case_id, urgent=True)
     try:
         return future.result(timeout=seconds) != WakeResult.failed
     except WaitTimeout:
@@ -103,19 +113,32 @@ def wake_case_within(
         return False
 
 
-def _wake(settings: Settings, client: SyncPrefectClient, run: _CaseRun) -> WakeResult:
+def _wake(
+    settings: Settings, client: SyncPrefectClient, run: _CaseRun, *, urgent: bool
+) -> WakeResult:
+    lead = DECISION_LEAD if urgent else timedelta(0)
     if run.flow_run_id is None:
-        _start(settings, client, run, idempotency_key=f"case-{run.id}")
+        first = LAUNCH_LEAD if urgent else timedelta(0)
+        _start(settings, client, run, idempotency_key=f"case-{run.id}", lead=first)
         return WakeResult.started
     try:
         flow_run = client.read_flow_run(run.flow_run_id)
     except ObjectNotFound:
         # The Prefect database was reset: start afresh, the run replays from our database.
-        _start(settings, client, run, idempotency_key=f"case-{run.id}-lost-{run.flow_run_id}")
+        _start(
+            settings,
+            client,
+            run,
+            idempotency_key=f"case-{run.id}-lost-{run.flow_run_id}",
+            lead=lead,
+        )
         return WakeResult.restarted
     state = flow_run.state
     if state is not None and state.type == StateType.PAUSED:
-        response = client.resume_flow_run(run.flow_run_id)
+        # What Prefect's resume does for a suspended run (Scheduled, named "Resuming"),
+        # but scheduled at the pass's place in the queue rather than at "now".
+        resuming: State[None] = Scheduled(name="Resuming", scheduled_time=utcnow() - lead)
+        response = client.set_flow_run_state(run.flow_run_id, resuming)
         if response.status == SetStateStatus.ACCEPT:
             return WakeResult.resumed
         logger.warning("resume of %s refused: %s", run.reference, response.details)
@@ -134,7 +157,13 @@ def _wake(settings: Settings, client: SyncPrefectClient, run: _CaseRun) -> WakeR
         )
         state = None
     if state is None or state.type in _DEAD:
-        _start(settings, client, run, idempotency_key=f"case-{run.id}-after-{run.flow_run_id}")
+        _start(
+            settings,
+            client,
+            run,
+            idempotency_key=f"case-{run.id}-after-{run.flow_run_id}",
+            lead=lead,
+        )
         return WakeResult.restarted
     return WakeResult.busy
 
@@ -144,7 +173,12 @@ def _since(moment: datetime) -> timedelta:
 
 
 def _start(
-    settings: Settings, client: SyncPrefectClient, run: _CaseRun, *, idempotency_key: str
+    settings: Settings,
+    client: SyncPrefectClient,
+    run: _CaseRun,
+    *,
+    idempotency_key: str,
+    lead: timedelta,
 ) -> uuid.UUID:
     deployment = client.read_deployment_by_name(f"{FLOW_NAME}/{DEPLOYMENT_NAME}")
     flow_run = client.create_flow_run_from_deployment(
@@ -152,6 +186,7 @@ def _start(
         parameters={"case_id": str(run.id)},
         name=run.reference,
         idempotency_key=idempotency_key,
+        state=Scheduled(scheduled_time=utcnow() - lead),
     )
     with session_scope(settings.resolved_database_url) as session:
         record_flow_run(session, case_id=run.id, flow_run_id=flow_run.id, now=utcnow())
