@@ -84,7 +84,8 @@ def test_happy_path_with_homeward_data_on_postgresql(live_on_postgres: Live) -> 
     walk_to_closed(live_on_postgres)
 
 
-def walk_to_closed(live: Live) -> None:
+def walk_to_closed(live: Live) -> str:
+    """Walk one case from launch to `closed`, checking what each agency hears; its id."""
     case = launch(live)
     case_id, reference = case["id"], case["reference"]
 
@@ -131,6 +132,7 @@ def walk_to_closed(live: Live) -> None:
         text = log.read_text(errors="replace")
         assert GIVEN_NAME not in text and FAMILY_NAME not in text, log.name
         assert "1999-04-12" not in text and NOTE not in text, log.name
+    return str(case_id)
 
 
 def test_rejected_verification_stops_the_case(live: Live) -> None:
