@@ -44,3 +44,20 @@ def test_every_homeward_container_gets_the_shared_secrets() -> None:
             "HOMEWARD_ENCRYPTION_KEYS",
         ):
             assert variable in environment, (name, variable)
+
+
+def test_each_api_replica_has_a_host_port_of_its_own() -> None:
+    api = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["api"]
+    (published,) = api["ports"]
+    host_ports = published.split(":")[1]
+    first, _, last = host_ports.partition("-")
+    count = int(last or first) - int(first) + 1
+    assert count == api["deploy"]["replicas"], published
+
+
+def test_workers_find_the_code_where_the_image_keeps_it() -> None:
+    config = yaml.safe_load((DEPLOY / "prefect.yaml").read_text())
+    (step,) = config["pull"]
+    directory = step["prefect.deployments.steps.set_working_directory"]["directory"]
+    assert directory == "{{ $HOMEWARD_APP_DIR }}"
+    assert "HOMEWARD_APP_DIR=/app" in (DEPLOY / "Dockerfile").read_text()
