@@ -27,6 +27,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import col
 
+from cli.configuration import settings_or_exit
 from cli.keys import count_by_key, stored_columns
 from core.crypto import (
     KEYS_VARIABLE,
@@ -304,14 +305,6 @@ def _run(command: list[str], environment: dict[str, str], *, what: str) -> None:
         raise BackupError(f"{what} failed: {last}")
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as error:  # pydantic's message names the variable and the problem
-        typer.echo(f"Configuration error: {error}", err=True)
-        raise typer.Exit(2) from None
-
-
 def _describe(contents: Contents) -> str:
     cases = "case" if contents.cases == 1 else "cases"
     agencies = "agency" if contents.agencies == 1 else "agencies"
@@ -322,7 +315,7 @@ def backup_command(
     destination: Annotated[Path, typer.Argument(help="The file to write; never overwritten.")],
 ) -> None:
     """Back up Homeward's database while it runs (the key ring is kept apart)."""
-    settings = _settings()
+    settings = settings_or_exit()
     try:
         contents = backup(settings, destination)
     except BackupError as error:
@@ -340,7 +333,7 @@ def restore_command(
     source: Annotated[Path, typer.Argument(help="A file written by `homeward backup`.")],
 ) -> None:
     """Restore a backup into an empty database (a fresh data directory, or a new database)."""
-    settings = _settings()
+    settings = settings_or_exit()
     try:
         contents = restore(settings, source)
     except BackupError as error:

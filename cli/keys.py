@@ -20,6 +20,7 @@ from sqlalchemy.sql.expression import ColumnClause, TableClause
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table, and with them every encrypted column)
+from cli.configuration import settings_or_exit
 from core.crypto import (
     KEYS_VARIABLE,
     RELOAD_CHECK_SECONDS,
@@ -151,14 +152,6 @@ def reencrypt(url: str, keyring: Keyring, *, batch_size: int = 500) -> Counter[s
     return done
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as error:  # pydantic's message names the variable and the problem
-        typer.echo(f"Configuration error: {error}", err=True)
-        raise typer.Exit(2) from None
-
-
 def _keyring(settings: Settings) -> Keyring:
     try:
         keyring = load_keyring(settings)
@@ -183,7 +176,7 @@ def generate() -> None:
 @keys_app.command("status")
 def status() -> None:
     """Show the keys in the ring and how many values each protects (exit 1: some unreadable)."""
-    settings = _settings()
+    settings = settings_or_exit()
     keyring = _keyring(settings)
     upgrade(settings.resolved_database_url)
     with engine_for(settings.resolved_database_url).connect() as connection:
@@ -204,7 +197,7 @@ def status() -> None:
 @keys_app.command("rotate")
 def rotate(batch_size: BatchSize = 500) -> None:
     """Make a new key current and re-encrypt every value with it, while Homeward runs."""
-    settings = _settings()
+    settings = settings_or_exit()
     keyring = _keyring(settings)
     if keyring.path is None:
         _print_environment_rotation(keyring)
@@ -227,7 +220,7 @@ def rotate(batch_size: BatchSize = 500) -> None:
 @keys_app.command("reencrypt")
 def reencrypt_command(batch_size: BatchSize = 500) -> None:
     """Re-encrypt the values not under the current key (after a change of keys, or to finish)."""
-    settings = _settings()
+    settings = settings_or_exit()
     keyring = _keyring(settings)
     upgrade(settings.resolved_database_url)
     _reencrypt_and_report(settings, keyring, batch_size)
@@ -236,7 +229,7 @@ def reencrypt_command(batch_size: BatchSize = 500) -> None:
 @keys_app.command("retire")
 def retire(key_id: str) -> None:
     """Remove a key from the ring; refused while any stored value still uses it."""
-    settings = _settings()
+    settings = settings_or_exit()
     keyring = _keyring(settings)
     if key_id not in keyring.ids:
         raise _fail(f"There is no key {key_id!r} in the ring ({', '.join(keyring.ids)}).")

@@ -11,6 +11,7 @@ import typer
 from sqlmodel import select
 
 from cli.backup import backup_command, restore_command
+from cli.configuration import settings_or_exit
 from cli.demo import ConsoleInbox, DemoLogin, create_demo, demo_password
 from cli.keys import keys_app
 from cli.stack import Stack, StackError
@@ -36,18 +37,10 @@ app.command("restore")(restore_command)
 ADMIN_AGENCY_NAME = "Homeward administration"
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as error:  # pydantic's message names the variable and the problem
-        typer.echo(f"Configuration error: {error}", err=True)
-        raise typer.Exit(2) from None
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations."""
-    settings = _settings()
+    settings = settings_or_exit()
     upgrade(settings.resolved_database_url)
     typer.echo("Database is up to date.")
 
@@ -67,7 +60,7 @@ def create_admin(
     ],
 ) -> None:
     """Create an administrator (password from HOMEWARD_ADMIN_PASSWORD or a prompt)."""
-    settings = _settings()
+    settings = settings_or_exit()
     upgrade(settings.resolved_database_url)
     try:
         with session_scope(settings.resolved_database_url) as session:
@@ -98,7 +91,7 @@ def create_admin(
 @app.command()
 def demo() -> None:
     """Create a demo India → Bangladesh corridor with a user for each agency."""
-    settings = _settings()
+    settings = settings_or_exit()
     _print_logins(settings, _create_demo(settings, inbox_url=None))
 
 
@@ -127,7 +120,7 @@ def up(
 ) -> None:
     """Start Homeward: a local Prefect server (unless PREFECT_API_URL is set), the runner
     and the API. Ctrl-C stops everything."""
-    settings = _settings()
+    settings = settings_or_exit()
     try:  # a broken corridor file stops start-up before anything runs
         corridors_for(settings)
     except CorridorConfigError as error:
@@ -183,7 +176,7 @@ def purge(
 ) -> None:
     """Replace the personal data of long-closed cases with a tombstone, keeping the
     figures (sex, age band, nationality, corridor, stage dates, outcomes). Audited."""
-    settings = _settings()
+    settings = settings_or_exit()
     days = settings.retention_days if closed_for_days is None else closed_for_days
     if days < 0:
         typer.echo("--closed-for-days cannot be negative", err=True)
