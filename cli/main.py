@@ -14,7 +14,7 @@ from cli.backup import backup_command, restore_command
 from cli.configuration import settings_or_exit
 from cli.demo import ConsoleInbox, DemoLogin, create_demo, demo_password
 from cli.keys import keys_app
-from cli.stack import Stack, StackError
+from cli.stack import Port, Stack, StackError
 from core.clock import utcnow
 from core.db import session_scope
 from core.settings import Settings
@@ -126,6 +126,16 @@ def up(
     except CorridorConfigError as error:
         typer.echo(f"Configuration error: {error}", err=True)
         raise typer.Exit(2) from None
+    stack = Stack.for_settings(settings)
+    ports = stack.ports()
+    if with_demo:
+        ports.append(Port("the demo inbox", "127.0.0.1", inbox_port, "--inbox-port"))
+    # Checked before anything starts, so that a busy port costs one sentence, not a
+    # traceback or a half-started stack.
+    if busy := [port for port in ports if port.busy()]:
+        for port in busy:
+            typer.echo(port.complaint(), err=True)
+        raise typer.Exit(2)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
     settings.signing_key()
@@ -135,7 +145,6 @@ def up(
         inbox = ConsoleInbox(inbox_port, settings.data_dir / "demo-inbox.log")
         inbox.start()
         logins = _create_demo(settings, inbox_url=inbox.url)
-    stack = Stack.for_settings(settings)
     typer.echo("Starting Homeward…")
     try:
         stack.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,33 @@ ORDER = ("prefect-server", "runner", "api")
 
 class StackError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class Port:
+    """A port `homeward up` listens on, and the setting that moves it."""
+
+    what: str
+    host: str
+    number: int
+    setting: str
+
+    def busy(self) -> bool:
+        """Whether another program listens there. SO_REUSEADDR as the servers themselves
+        bind, so a port whose last connections linger in TIME_WAIT does not count."""
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((self.host, self.number))
+            except OSError:
+                return True
+        return False
+
+    def complaint(self) -> str:
+        return (
+            f"Port {self.number} ({self.what}) is already in use by another program: stop it, "
+            f"or choose a free port with {self.setting}."
+        )
 
 
 @dataclass
@@ -53,6 +81,16 @@ class Stack:
             external is not None,
             dict(os.environ),
         )
+
+    def ports(self) -> list[Port]:
+        ports = [
+            Port("the API", self.settings.api_host, self.settings.api_port, "HOMEWARD_API_PORT")
+        ]
+        if not self.external_prefect:
+            ports.append(
+                Port("Prefect", "127.0.0.1", self.settings.prefect_port, "HOMEWARD_PREFECT_PORT")
+            )
+        return ports
 
     @property
     def log_dir(self) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -109,6 +110,36 @@ def test_bad_configuration_stops_with_the_variable_named(
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 2
     assert "api_port" in result.output
+
+
+@pytest.mark.parametrize(
+    ("setting", "option"),
+    [
+        ("HOMEWARD_API_PORT", None),
+        ("HOMEWARD_PREFECT_PORT", None),
+        (None, "--inbox-port"),
+    ],
+)
+def test_up_names_a_busy_port_and_the_setting_that_moves_it(
+    env: Path, monkeypatch: pytest.MonkeyPatch, setting: str | None, option: str | None
+) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("HOMEWARD_API_PORT", str(free_port()))
+    monkeypatch.setenv("HOMEWARD_PREFECT_PORT", str(free_port()))
+    with socket.socket() as other_program:
+        other_program.bind(("127.0.0.1", 0))
+        other_program.listen()
+        busy = other_program.getsockname()[1]
+        args = ["up", "--demo", "--inbox-port", str(busy if option else free_port())]
+        if setting:
+            monkeypatch.setenv(setting, str(busy))
+        result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert f"Port {busy} " in result.output
+    assert (setting or option or "") in result.output
+    assert not (env / "homeward.db").exists()  # nothing started, nothing written
 
 
 @pytest.mark.stack
