@@ -22,6 +22,15 @@ STOP_TIMEOUT_SECONDS = 15
 ORDER = ("prefect-server", "runner", "api")
 
 
+# Prefect's scheduler keeps an hour of runs ahead by default: sixty sweeps at the default
+# interval, listed between the case runs in the Prefect UI. A few minutes ahead is enough
+# (the scheduler tops them up every minute); the same is set in deploy/.
+SCHEDULER_ENV = {
+    "PREFECT_SERVER_SERVICES_SCHEDULER_MIN_RUNS": "2",
+    "PREFECT_SERVER_SERVICES_SCHEDULER_MIN_SCHEDULED_TIME": "PT3M",
+}
+
+
 class StackError(RuntimeError):
     pass
 
@@ -121,6 +130,7 @@ class Stack:
         if not self.external_prefect:
             env["PREFECT_SERVER_API_HOST"] = "127.0.0.1"
             env["PREFECT_SERVER_API_PORT"] = str(self.settings.prefect_port)
+            env.update(SCHEDULER_ENV)
             # A sweep that dies with its runner frees its concurrency slot after this long
             # instead of the default 300 s (the minimum Prefect accepts is 30 s).
             env["PREFECT_SERVER_CONCURRENCY_INITIAL_DEPLOYMENT_LEASE_DURATION"] = "30"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
 from core.clock import utcnow
 from core.db import session_scope
@@ -83,7 +84,14 @@ def wake_stalled_cases() -> dict[str, int]:
     return counts
 
 
-@flow(name="sweeper")
+def sweep_name() -> str:
+    """A sweep's run is named after what it is and when it was due (UTC), so that the
+    Prefect UI's list of runs tells sweeps from cases, whose runs bear their reference.
+    Prefect names a run when it starts; the few scheduled ahead keep a generated name."""
+    return f"sweep-{flow_run.scheduled_start_time:%Y%m%d-%H%M%S}"
+
+
+@flow(name="sweeper", flow_run_name=sweep_name)
 def sweeper() -> dict[str, int]:
     logger = get_run_logger()
     follow_ups_ended = open_due_follow_ups()

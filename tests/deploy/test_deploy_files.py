@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 from prefect.flows import load_flow_from_entrypoint
 
+from cli.stack import SCHEDULER_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 
@@ -61,3 +63,8 @@ def test_workers_find_the_code_where_the_image_keeps_it() -> None:
     directory = step["prefect.deployments.steps.set_working_directory"]["directory"]
     assert directory == "{{ $HOMEWARD_APP_DIR }}"
     assert "HOMEWARD_APP_DIR=/app" in (DEPLOY / "Dockerfile").read_text()
+
+
+def test_the_prefect_server_schedules_sweeps_as_the_embedded_one_does() -> None:
+    server = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["prefect-server"]
+    assert SCHEDULER_ENV.items() <= server["environment"].items()
