@@ -131,8 +131,10 @@ class Stack:
             env["PREFECT_SERVER_API_HOST"] = "127.0.0.1"
             env["PREFECT_SERVER_API_PORT"] = str(self.settings.prefect_port)
             env.update(SCHEDULER_ENV)
-            # A sweep that dies with its runner frees its concurrency slot after this long
-            # instead of the default 300 s (the minimum Prefect accepts is 30 s).
+            # A sweep that dies before its process starts frees its concurrency slot after
+            # this long instead of the default 300 s (the minimum Prefect accepts is 30 s).
+            # Once running, Prefect's engine renews the lease for 300 s at a time; the
+            # runner frees the slot of a sweep it lost when it starts (flows/serve.py).
             env["PREFECT_SERVER_CONCURRENCY_INITIAL_DEPLOYMENT_LEASE_DURATION"] = "30"
             # Leases kept in files, not in the server's memory: a server killed while a sweep
             # held the slot forgot the lease but not the slot, and cancelled every later

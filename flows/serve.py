@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from prefect import serve
-from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect import get_client, serve
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterName,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import (
+    ConcurrencyLimitConfig,
+    ConcurrencyLimitStrategy,
+    StateType,
+)
 from prefect.deployments.runner import RunnerDeployment
+from prefect.exceptions import ObjectNotFound
+from prefect.states import Crashed
 
 from core.settings import get_settings
 from flows.control import DEPLOYMENT_NAME, SWEEPER_NAME
@@ -31,8 +44,37 @@ def deployments(sweep_seconds: int) -> list[RunnerDeployment]:
     return [case_flow, sweeps]
 
 
+def release_sweeps_of_a_dead_runner() -> int:
+    """Mark the sweeps left running by this runner's predecessor as crashed; returns how many.
+
+    A sweep's slot is leased for 300 s at a time by the process that runs it (Prefect's
+    engine renews it so), so a sweep killed with its runner would keep every later sweep
+    cancelled for up to five minutes. The embedded runner is the only one that runs sweeps:
+    at its start, any sweep still running or being submitted has lost its process, and
+    crashing it frees the slot at once (docs/flow-runs.md)."""
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_deployment_by_name(f"sweeper/{SWEEPER_NAME}")
+        except ObjectNotFound:
+            return 0  # the first start: nothing has run yet
+        orphans = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[SWEEPER_NAME])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING])
+                )
+            ),
+        )
+        for run in orphans:
+            client.set_flow_run_state(
+                run.id, Crashed(message="Homeward: its runner stopped"), force=True
+            )
+    return len(orphans)
+
+
 def main() -> None:
     settings = get_settings()
+    release_sweeps_of_a_dead_runner()
     serve(
         *deployments(settings.sweep_seconds),
         limit=settings.runner_limit,

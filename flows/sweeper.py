@@ -74,12 +74,15 @@ def send_back_expired_documents() -> int:
 
 @task(cache_policy=NO_CACHE)
 def wake_stalled_cases() -> dict[str, int]:
+    """Wake cases whose decision has not reached their run. Each waits on a decision that is
+    already late, so its pass goes where the decision's own would have (`urgent`), not
+    behind a backlog queued since."""
     settings = get_settings()
     with session_scope(settings.resolved_database_url) as session:
         stalled = [c.id for c in cases_needing_wake(session, now=utcnow(), grace=WAKE_GRACE)]
     counts: dict[str, int] = {}
     for case_id in stalled:
-        result = wake_case(settings, case_id)
+        result = wake_case(settings, case_id, urgent=True)
         counts[result] = counts.get(result, 0) + 1
     return counts
 
