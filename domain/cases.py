@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from core.clock import age_on
-from core.errors import Forbidden, NotFound
+from core.errors import Forbidden, Invalid, NotFound
 from domain.access import CASE_READERS, LAUNCHERS, View, case_visible_to, survivor_fields, view_for
 from domain.audit import Action, audit_trail, record_audit
 from domain.duplicates import flag_likely_duplicates
@@ -31,6 +33,43 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 def new_reference() -> str:
     code = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
     return f"HW-{code[:4]}-{code[4:]}"
+
+
+# Looked up by shape, not by today's alphabet: no stored reference becomes unreachable
+# should the alphabet change.
+_REFERENCE_SHAPE = re.compile(r"HW-[A-Z0-9]{4}-[A-Z0-9]{4}")
+REFERENCE_EXAMPLE = "HW-533K-VTNF"
+_UUID = TypeAdapter(uuid.UUID)
+# The id of no case: what a reference of no case resolves to.
+NO_CASE = uuid.UUID(int=0)
+
+
+def case_reference(text: str) -> str:
+    """A case reference as stored (upper case), from one typed in any letter case."""
+    reference = text.upper()
+    if _REFERENCE_SHAPE.fullmatch(reference) is None:
+        raise Invalid(f"reference: must be a case reference such as {REFERENCE_EXAMPLE}")
+    return reference
+
+
+def case_id_for(session: Session, key: str) -> uuid.UUID:
+    """The id of the case that `key`, a case id or a reference in any letter case, names.
+
+    This decides nothing about access: the caller applies its own rule to the id, exactly
+    as to an id given directly. A reference of no case gives the id of no case, so that it
+    is answered exactly as an unknown id is, never revealing which references exist."""
+    try:
+        return _UUID.validate_python(key)
+    except ValidationError:
+        pass
+    reference = key.upper()
+    if _REFERENCE_SHAPE.fullmatch(reference) is None:
+        raise Invalid(
+            "case_id: must be a UUID such as 123e4567-e89b-42d3-a456-426614174000 "
+            f"or a case reference such as {REFERENCE_EXAMPLE}"
+        )
+    found = session.exec(select(Case.id).where(Case.reference == reference)).first()
+    return found if found is not None else NO_CASE
 
 
 # A decision normally reaches the case's flow run in about two seconds; one still waiting
@@ -116,14 +155,18 @@ def list_cases_for(
     user: User,
     now: datetime,
     overdue: bool | None = None,
+    reference: str | None = None,
     address: str | None = None,
 ) -> list[Case]:
     """The cases the user's agency takes part in, newest first; `overdue` keeps those with
-    (or without) an open task past its deadline."""
+    (or without) an open task past its deadline, `reference` (any letter case) the one case
+    it names."""
     _readable(user)
     query = (
         select(Case).where(case_visible_to(user.agency_id)).order_by(col(Case.created_at).desc())
     )
+    if reference is not None:
+        query = query.where(Case.reference == case_reference(reference))
     if overdue is not None:
         late = exists().where(
             col(Task.case_id) == col(Case.id),
