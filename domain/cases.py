@@ -23,7 +23,7 @@ from domain.notifications import NotificationState, undelivered_for_case
 from domain.payloads import NewCase
 from domain.policy import Policy
 from domain.progress import active_hold
-from models import AuditEntry, Case, Event, Survivor, Task, User
+from models import Agency, AuditEntry, Case, Event, Survivor, Task, User
 from models.enums import NotificationStatus, Role, TaskStatus
 
 # No 0/O, 1/I/L: references are read aloud on the phone between agencies.
@@ -260,6 +260,17 @@ def _audit_survivor_read(
     session.flush()
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event and who acted: the agency by name and the user by role. The user's name
+    is shown only to the coordinating NGO, and only for its own users."""
+
+    event: Event
+    actor_agency_name: str | None
+    actor_role: Role | None
+    actor_username: str | None
+
+
 def timeline_for(
     session: Session,
     *,
@@ -267,12 +278,14 @@ def timeline_for(
     case_id: uuid.UUID,
     now: datetime,
     address: str | None = None,
-) -> list[Event]:
-    """The case's events in order; the read is audited."""
+) -> list[TimelineEntry]:
+    """The case's events in order, with their actors as the user may see them; the read is
+    audited."""
     case = get_case_for(session, user=user, case_id=case_id)
     events = list(
         session.exec(select(Event).where(Event.case_id == case.id).order_by(col(Event.seq))).all()
     )
+    entries = _with_actors(session, events, case=case, viewer=user)
     record_audit(
         session,
         action=Action.read_timeline,
@@ -283,7 +296,35 @@ def timeline_for(
         count=len(events),
     )
     session.flush()
-    return events
+    return entries
+
+
+def _with_actors(
+    session: Session, events: list[Event], *, case: Case, viewer: User
+) -> list[TimelineEntry]:
+    agency_ids = {e.actor_agency_id for e in events if e.actor_agency_id is not None}
+    user_ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+    agencies = {
+        a.id: a.name for a in session.exec(select(Agency).where(col(Agency.id).in_(agency_ids)))
+    }
+    actors = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(user_ids)))}
+    # Colleagues know each other's names; other agencies need only to know who to call.
+    coordinating = viewer.agency_id == case.coordinator_agency_id
+    entries = []
+    for event in events:
+        actor = actors.get(event.actor_user_id) if event.actor_user_id else None
+        named = actor is not None and coordinating and actor.agency_id == viewer.agency_id
+        entries.append(
+            TimelineEntry(
+                event,
+                actor_agency_name=agencies.get(event.actor_agency_id)
+                if event.actor_agency_id
+                else None,
+                actor_role=Role(actor.role) if actor is not None else None,
+                actor_username=actor.username if named and actor is not None else None,
+            )
+        )
+    return entries
 
 
 def audit_for(

@@ -53,6 +53,23 @@ def test_the_case_list_takes_a_reference(client: TestClient) -> None:
     assert "reference" in reference["description"]
 
 
+def test_timeline_events_say_who_acted(client: TestClient) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    event = document["components"]["schemas"]["EventPublic"]
+    assert set(event["required"]) >= {
+        "seq",
+        "at",
+        "kind",
+        "actor_user_id",
+        "actor_agency_id",
+        "actor_agency_name",
+        "actor_role",
+        "actor_username",
+        "data",
+    }
+    assert "coordinating NGO" in event["description"]
+
+
 def test_interactive_docs_are_served(client: TestClient) -> None:
     response = client.get("/docs")
     assert response.status_code == 200
