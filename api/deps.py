@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
 import anyio
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -16,6 +16,7 @@ from core.db import concurrent_sessions, engine_for
 from core.errors import Forbidden, Unauthorized
 from core.settings import Settings
 from domain.agencies import active_user
+from domain.cases import REFERENCE_EXAMPLE, case_id_for
 from models import User
 from models.enums import Role
 
@@ -77,6 +78,34 @@ def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+CASE_KEY_DESCRIPTION = (
+    "The case: its id (a UUID) or its reference as every notification carries it "
+    f"(e.g. `{REFERENCE_EXAMPLE}`, in any letter case)."
+)
+
+
+def get_case_id(
+    _user: CurrentUser,
+    session: SessionDep,
+    case_id: Annotated[
+        str,
+        Path(
+            description=CASE_KEY_DESCRIPTION,
+            examples=["123e4567-e89b-42d3-a456-426614174000", REFERENCE_EXAMPLE],
+        ),
+    ],
+) -> uuid.UUID:
+    """The id of the case the path names, by id or by reference.
+
+    Access is not decided here: the route's domain function applies its rule to the id,
+    so a reference is answered exactly as the id it names (and one of no case exactly as
+    an unknown id). The caller is authenticated first, so a 401 comes before a 422."""
+    return case_id_for(session, case_id)
+
+
+CaseId = Annotated[uuid.UUID, Depends(get_case_id)]
 
 
 def get_waker(request: Request) -> Waker:

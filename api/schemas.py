@@ -9,9 +9,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.access import View
-from domain.cases import CaseDetail
+from domain.cases import CaseDetail, TimelineEntry
 from domain.workflow import TASKS
-from models import Agency, Case, Event, Task, User
+from models import Agency, Case, Task, User
 from models.enums import (
     AgencyKind,
     CaseStatus,
@@ -284,16 +284,34 @@ class TaskCompletion(TaskPublic):
 
 
 class EventPublic(Public):
+    """One event of the timeline. `actor_agency_name` and `actor_role` say who acted;
+    `actor_username` is shown only to the coordinating NGO, for its own users (null
+    otherwise, and for events the workflow wrote itself)."""
+
     seq: int
     at: datetime
     kind: str
     actor_user_id: uuid.UUID | None
     actor_agency_id: uuid.UUID | None
+    actor_agency_name: str | None
+    actor_role: Role | None
+    actor_username: str | None
     data: dict[str, Any]
 
     @classmethod
-    def of(cls, event: Event) -> EventPublic:
-        return cls.model_validate(event)
+    def of(cls, entry: TimelineEntry) -> EventPublic:
+        event = entry.event
+        return cls(
+            seq=event.seq,
+            at=event.at,
+            kind=event.kind,
+            actor_user_id=event.actor_user_id,
+            actor_agency_id=event.actor_agency_id,
+            actor_agency_name=entry.actor_agency_name,
+            actor_role=entry.actor_role,
+            actor_username=entry.actor_username,
+            data=event.data,
+        )
 
 
 class AuditEntryPublic(Public):

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from core.clock import age_on
-from core.errors import Forbidden, NotFound
+from core.errors import Forbidden, Invalid, NotFound
 from domain.access import CASE_READERS, LAUNCHERS, View, case_visible_to, survivor_fields, view_for
 from domain.audit import Action, audit_trail, record_audit
 from domain.duplicates import flag_likely_duplicates
@@ -21,7 +23,7 @@ from domain.notifications import NotificationState, undelivered_for_case
 from domain.payloads import NewCase
 from domain.policy import Policy
 from domain.progress import active_hold
-from models import AuditEntry, Case, Event, Survivor, Task, User
+from models import Agency, AuditEntry, Case, Event, Survivor, Task, User
 from models.enums import NotificationStatus, Role, TaskStatus
 
 # No 0/O, 1/I/L: references are read aloud on the phone between agencies.
@@ -31,6 +33,43 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 def new_reference() -> str:
     code = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
     return f"HW-{code[:4]}-{code[4:]}"
+
+
+# Looked up by shape, not by today's alphabet: no stored reference becomes unreachable
+# should the alphabet change.
+_REFERENCE_SHAPE = re.compile(r"HW-[A-Z0-9]{4}-[A-Z0-9]{4}")
+REFERENCE_EXAMPLE = "HW-533K-VTNF"
+_UUID = TypeAdapter(uuid.UUID)
+# The id of no case: what a reference of no case resolves to.
+NO_CASE = uuid.UUID(int=0)
+
+
+def case_reference(text: str) -> str:
+    """A case reference as stored (upper case), from one typed in any letter case."""
+    reference = text.upper()
+    if _REFERENCE_SHAPE.fullmatch(reference) is None:
+        raise Invalid(f"reference: must be a case reference such as {REFERENCE_EXAMPLE}")
+    return reference
+
+
+def case_id_for(session: Session, key: str) -> uuid.UUID:
+    """The id of the case that `key`, a case id or a reference in any letter case, names.
+
+    This decides nothing about access: the caller applies its own rule to the id, exactly
+    as to an id given directly. A reference of no case gives the id of no case, so that it
+    is answered exactly as an unknown id is, never revealing which references exist."""
+    try:
+        return _UUID.validate_python(key)
+    except ValidationError:
+        pass
+    reference = key.upper()
+    if _REFERENCE_SHAPE.fullmatch(reference) is None:
+        raise Invalid(
+            "case_id: must be a UUID such as 123e4567-e89b-42d3-a456-426614174000 "
+            f"or a case reference such as {REFERENCE_EXAMPLE}"
+        )
+    found = session.exec(select(Case.id).where(Case.reference == reference)).first()
+    return found if found is not None else NO_CASE
 
 
 # A decision normally reaches the case's flow run in about two seconds; one still waiting
@@ -116,14 +155,18 @@ def list_cases_for(
     user: User,
     now: datetime,
     overdue: bool | None = None,
+    reference: str | None = None,
     address: str | None = None,
 ) -> list[Case]:
     """The cases the user's agency takes part in, newest first; `overdue` keeps those with
-    (or without) an open task past its deadline."""
+    (or without) an open task past its deadline, `reference` (any letter case) the one case
+    it names."""
     _readable(user)
     query = (
         select(Case).where(case_visible_to(user.agency_id)).order_by(col(Case.created_at).desc())
     )
+    if reference is not None:
+        query = query.where(Case.reference == case_reference(reference))
     if overdue is not None:
         late = exists().where(
             col(Task.case_id) == col(Case.id),
@@ -217,6 +260,17 @@ def _audit_survivor_read(
     session.flush()
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event and who acted: the agency by name and the user by role. The user's name
+    is shown only to the coordinating NGO, and only for its own users."""
+
+    event: Event
+    actor_agency_name: str | None
+    actor_role: Role | None
+    actor_username: str | None
+
+
 def timeline_for(
     session: Session,
     *,
@@ -224,12 +278,14 @@ def timeline_for(
     case_id: uuid.UUID,
     now: datetime,
     address: str | None = None,
-) -> list[Event]:
-    """The case's events in order; the read is audited."""
+) -> list[TimelineEntry]:
+    """The case's events in order, with their actors as the user may see them; the read is
+    audited."""
     case = get_case_for(session, user=user, case_id=case_id)
     events = list(
         session.exec(select(Event).where(Event.case_id == case.id).order_by(col(Event.seq))).all()
     )
+    entries = _with_actors(session, events, case=case, viewer=user)
     record_audit(
         session,
         action=Action.read_timeline,
@@ -240,7 +296,35 @@ def timeline_for(
         count=len(events),
     )
     session.flush()
-    return events
+    return entries
+
+
+def _with_actors(
+    session: Session, events: list[Event], *, case: Case, viewer: User
+) -> list[TimelineEntry]:
+    agency_ids = {e.actor_agency_id for e in events if e.actor_agency_id is not None}
+    user_ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+    agencies = {
+        a.id: a.name for a in session.exec(select(Agency).where(col(Agency.id).in_(agency_ids)))
+    }
+    actors = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(user_ids)))}
+    # Colleagues know each other's names; other agencies need only to know who to call.
+    coordinating = viewer.agency_id == case.coordinator_agency_id
+    entries = []
+    for event in events:
+        actor = actors.get(event.actor_user_id) if event.actor_user_id else None
+        named = actor is not None and coordinating and actor.agency_id == viewer.agency_id
+        entries.append(
+            TimelineEntry(
+                event,
+                actor_agency_name=agencies.get(event.actor_agency_id)
+                if event.actor_agency_id
+                else None,
+                actor_role=Role(actor.role) if actor is not None else None,
+                actor_username=actor.username if named and actor is not None else None,
+            )
+        )
+    return entries
 
 
 def audit_for(

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
-import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, BackgroundTasks, Query, status
 
-from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
 from api.idempotency import IdempotencyDep
 from api.schemas import AuditEntryPublic, CasePublic, CaseSummary, EventPublic
 from core.clock import utcnow
-from domain.cases import audit_for, case_detail, launch_case, list_cases_for, timeline_for
+from domain.cases import (
+    REFERENCE_EXAMPLE,
+    audit_for,
+    case_detail,
+    launch_case,
+    list_cases_for,
+    timeline_for,
+)
 from domain.closure import reopen_case
 from domain.payloads import NewCase, Reopening
 from domain.policy import policy_for
@@ -53,18 +60,33 @@ def launch(
 
 @router.get("")
 def cases(
-    user: CurrentUser, session: SessionDep, address: ClientAddress, overdue: bool | None = None
+    user: CurrentUser,
+    session: SessionDep,
+    address: ClientAddress,
+    overdue: bool | None = None,
+    reference: Annotated[
+        str | None,
+        Query(
+            description=(
+                "Keep only the case with this reference (any letter case), if your agency "
+                "takes part in it: a list of one, or an empty list."
+            ),
+            examples=[REFERENCE_EXAMPLE],
+        ),
+    ] = None,
 ) -> list[CaseSummary]:
     """The cases your agency takes part in, newest first; `overdue=true` keeps those with
-    an open task past its deadline."""
-    found = list_cases_for(session, user=user, overdue=overdue, now=utcnow(), address=address)
+    an open task past its deadline, `reference=HW-...` the case a notification named."""
+    found = list_cases_for(
+        session, user=user, overdue=overdue, reference=reference, now=utcnow(), address=address
+    )
     session.commit()
     return [CaseSummary.of(c) for c in found]
 
 
 @router.get("/{case_id}")
 def case(
-    case_id: uuid.UUID, user: CurrentUser, session: SessionDep, address: ClientAddress
+    case_id: CaseId, user: CurrentUser, session: SessionDep, address: ClientAddress
 ) -> CasePublic:
     """One case, with the survivor fields your agency's part in it needs."""
     detail = case_detail(session, user=user, case_id=case_id, now=utcnow(), address=address)
@@ -74,7 +96,7 @@ def case(
 
 @router.get("/{case_id}/timeline")
 def timeline(
-    case_id: uuid.UUID, user: CurrentUser, session: SessionDep, address: ClientAddress
+    case_id: CaseId, user: CurrentUser, session: SessionDep, address: ClientAddress
 ) -> list[EventPublic]:
     """What happened to the case, in order. Events carry no personal data."""
     events = timeline_for(session, user=user, case_id=case_id, now=utcnow(), address=address)
@@ -84,7 +106,7 @@ def timeline(
 
 @router.get("/{case_id}/audit")
 def audit(
-    case_id: uuid.UUID, user: CurrentUser, session: SessionDep, address: ClientAddress
+    case_id: CaseId, user: CurrentUser, session: SessionDep, address: ClientAddress
 ) -> list[AuditEntryPublic]:
     """Who read or changed the case, when and from which address, oldest first: for the
     coordinators and supervisors of the NGO that coordinates it. Entries name the fields
@@ -96,7 +118,7 @@ def audit(
 
 @router.post("/{case_id}/reopen")
 def reopen(
-    case_id: uuid.UUID,
+    case_id: CaseId,
     data: Reopening,
     user: CurrentUser,
     session: SessionDep,

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, BackgroundTasks
 
-from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
 from api.schemas import CaseConsent
 from core.clock import utcnow
 from domain.consent import ConsentChange, change_consent
@@ -14,7 +12,7 @@ router = APIRouter(prefix="/cases", tags=["cases"])
 
 @router.post("/{case_id}/consent")
 def record_consent(
-    case_id: uuid.UUID,
+    case_id: CaseId,
     change: ConsentChange,
     address: ClientAddress,
     user: CurrentUser,

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, BackgroundTasks, status
 
-from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
 from api.schemas import LegalHoldPublic
 from core.clock import utcnow
 from domain.holds import holds_of, place_hold, release_hold
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/cases/{case_id}/holds", tags=["legal holds"])
 
 @router.get("")
 def holds(
-    case_id: uuid.UUID, user: CurrentUser, session: SessionDep, address: ClientAddress
+    case_id: CaseId, user: CurrentUser, session: SessionDep, address: ClientAddress
 ) -> list[LegalHoldPublic]:
     """The case's legal holds, newest first (its coordinating NGO)."""
     found = holds_of(session, user=user, case_id=case_id, now=utcnow(), address=address)
@@ -25,7 +25,7 @@ def holds(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def place(
-    case_id: uuid.UUID,
+    case_id: CaseId,
     data: NewHold,
     user: CurrentUser,
     session: SessionDep,
@@ -47,7 +47,7 @@ def place(
 
 @router.post("/{hold_id}/release")
 def release(
-    case_id: uuid.UUID,
+    case_id: CaseId,
     hold_id: uuid.UUID,
     data: HoldReleaseIn,
     user: CurrentUser,

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, BackgroundTasks, status
 
-from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
 from api.schemas import TaskPublic
 from core.clock import utcnow
 from domain.payloads import NewTransfer
@@ -17,7 +15,7 @@ router = APIRouter(prefix="/cases/{case_id}/transfer", tags=["transfers"])
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def request(
-    case_id: uuid.UUID,
+    case_id: CaseId,
     data: NewTransfer,
     user: CurrentUser,
     session: SessionDep,
@@ -46,7 +44,7 @@ def request(
 
 @router.post("/revoke")
 def revoke(
-    case_id: uuid.UUID,
+    case_id: CaseId,
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,

@@ -2,7 +2,7 @@
 
 The routes come from the application's own OpenAPI document, so a route added without an
 expectation here fails `test_every_route_has_an_expectation` until someone decides who may
-call it.
+call it. Each case route is called with the case's id and again with its reference.
 """
 
 from __future__ import annotations
@@ -29,9 +29,14 @@ class Target:
     """The first NGO's case, taken to follow-up, and one of its tasks."""
 
     case_id: str
+    reference: str
     task_id: str
     user_id: str
     notification_id: str
+
+    def case_key(self, by: str) -> str:
+        """How the caller names the case in a path: by id, or by reference (any case)."""
+        return self.reference.lower() if by == "reference" else self.case_id
 
 
 Body = Callable[[Corridor], dict[str, Any] | None]
@@ -100,17 +105,21 @@ ADMIN_OUTBOX = {
 }
 
 OUTSIDERS = ["other_ngo", "other_shelter", "admin"]
+CASE_KEYS = ["id", "reference"]
 
 
 @pytest.fixture
 def target(client: TestClient, corridor: Corridor) -> Target:
-    case_id = factories.launch(client, corridor.ngo)["id"]
+    case = factories.launch(client, corridor.ngo)
+    case_id = case["id"]
     task = factories.walk_to(client, corridor, case_id, TaskKind.record_follow_up)
     with session_scope(corridor.settings.resolved_database_url) as session:
         notification_id = session.exec(
             select(Notification.id).where(Notification.case_id == uuid.UUID(case_id))
         ).first()
-    return Target(case_id, task["id"], str(corridor.shelter.user_id), str(notification_id))
+    return Target(
+        case_id, case["reference"], task["id"], str(corridor.shelter.user_id), str(notification_id)
+    )
 
 
 def _call(
@@ -120,9 +129,10 @@ def _call(
     path: str,
     body: dict[str, Any] | None,
     target: Target,
+    by: str = "id",
 ) -> Any:
     url = path.format(
-        case_id=target.case_id,
+        case_id=target.case_key(by),
         task_id=target.task_id,
         user_id=target.user_id,
         hold_id=target.case_id,  # no such hold: the case itself must stay hidden first
@@ -145,21 +155,28 @@ def test_every_route_has_an_expectation(client: TestClient) -> None:
     assert published == set(ROUTES), "decide who may call the new route, then add it here"
 
 
+@pytest.mark.parametrize("by", CASE_KEYS)
 @pytest.mark.parametrize("outsider", OUTSIDERS)
 def test_outsiders_are_refused_and_see_no_survivor_data(
-    client: TestClient, corridor: Corridor, settings: Settings, target: Target, outsider: str
+    client: TestClient,
+    corridor: Corridor,
+    settings: Settings,
+    target: Target,
+    outsider: str,
+    by: str,
 ) -> None:
     member = corridor.members[outsider]
     for (method, path), body in ROUTES.items():
         admin_work = path.startswith(("/api/v1/agencies", "/api/v1/users"))
         if admin_work and method == "post" and outsider == "admin":
             continue  # the administrator's own work, tested in test_agencies/test_users
-        response = _call(client, member, method, path, body(corridor), target)
-        where = f"{outsider} {method.upper()} {path}"
+        response = _call(client, member, method, path, body(corridor), target, by)
+        where = f"{outsider} {method.upper()} {path} (case by {by})"
         _assert_no_survivor_data(response.text)
         if (method, path) in OPEN_TO_ALL:
             assert response.status_code < 500, where
             assert target.case_id not in response.text, where
+            assert target.reference not in response.text.upper(), where
             assert target.task_id not in response.text, where
             continue
         if (method, path) in ADMIN_OUTBOX and outsider == "admin":
@@ -176,18 +193,42 @@ def test_outsiders_are_refused_and_see_no_survivor_data(
             # Never reveal that another agency's case or task exists: only an admin (no
             # case reader at all) may get 403 here.
             assert response.status_code == 404 or outsider == "admin", where
+    # Asked for by reference, the list of cases does not show it either; an administrator
+    # lists no cases at all.
+    listed = client.get(
+        "/api/v1/cases", params={"reference": target.reference.lower()}, headers=member.headers
+    )
+    assert listed.status_code == (403 if outsider == "admin" else 200), listed.text
+    assert outsider == "admin" or listed.json() == []
+    _assert_no_survivor_data(listed.text)
     # Nothing was changed by all of this.
     case = client.get(f"/api/v1/cases/{target.case_id}", headers=corridor.ngo.headers).json()
     assert (case["status"], case["consent"]["data_sharing"]) == ("open", True)
     assert factories.open_task(client, corridor.shelter, target.case_id, TaskKind.record_follow_up)
 
 
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_a_reference_is_answered_exactly_as_the_id(
+    client: TestClient, corridor: Corridor, target: Target, outsider: str
+) -> None:
+    member = corridor.members[outsider]
+    for (method, path), body in ROUTES.items():
+        if "{case_id}" not in path:
+            continue
+        by_id = _call(client, member, method, path, body(corridor), target, "id")
+        by_reference = _call(client, member, method, path, body(corridor), target, "reference")
+        where = f"{outsider} {method.upper()} {path}"
+        assert by_reference.status_code == by_id.status_code, where
+        assert by_reference.json() == by_id.json(), where
+
+
+@pytest.mark.parametrize("by", CASE_KEYS)
 def test_without_a_token_every_protected_route_is_401(
-    client: TestClient, corridor: Corridor, target: Target
+    client: TestClient, corridor: Corridor, target: Target, by: str
 ) -> None:
     for (method, path), body in ROUTES.items():
         if path in ("/api/v1/health", "/api/v1/health/live", "/api/v1/auth/token"):
             continue
-        response = _call(client, None, method, path, body(corridor), target)
-        assert response.status_code == 401, f"{method.upper()} {path}"
+        response = _call(client, None, method, path, body(corridor), target, by)
+        assert response.status_code == 401, f"{method.upper()} {path} (case by {by})"
         _assert_no_survivor_data(response.text)
