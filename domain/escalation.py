@@ -5,7 +5,8 @@ told (one message if they are the same); when it is overdue by half its allowanc
 the corridor's focal point (a task-force agency registered under the name the corridors
 file gives) is told. Each level is a guarded update of the task in the same transaction as
 its timeline event and outbox rows, so a sweep that runs twice, or restarts half-way,
-announces nothing twice.
+announces nothing twice. A departure on hold is not the escort's to act on: it is neither
+reminded nor escalated until the hold lifts.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from domain.departure import all_departures_on_hold, departures_on_hold
 from domain.events import enqueue_notification, record_event
 from domain.policy import Policy
 from domain.workflow import Escalation, escalation_due
@@ -27,21 +29,25 @@ BATCH = 500
 
 
 def tasks_to_escalate(session: Session, *, now: datetime) -> list[uuid.UUID]:
-    """Open tasks of open cases past their deadline with a level still unannounced."""
-    return list(
-        session.exec(
-            select(Task.id)
-            .join(Case, col(Case.id) == col(Task.case_id))
-            .where(
-                Task.status == TaskStatus.open,
-                Case.status == CaseStatus.open,
-                col(Task.due_at) <= now,
-                or_(col(Task.overdue_at).is_(None), col(Task.escalated_at).is_(None)),
-            )
-            .order_by(col(Task.due_at))
-            .limit(BATCH)
-        ).all()
+    """Open tasks of open cases past their deadline with a level still unannounced, but
+    for departures on hold."""
+    query = (
+        select(Task.id)
+        .join(Case, col(Case.id) == col(Task.case_id))
+        .where(
+            Task.status == TaskStatus.open,
+            Case.status == CaseStatus.open,
+            col(Task.due_at) <= now,
+            or_(col(Task.overdue_at).is_(None), col(Task.escalated_at).is_(None)),
+        )
+        .order_by(col(Task.due_at))
+        .limit(BATCH)
     )
+    # Left out before the batch is cut, so that held departures never crowd out the rest.
+    on_hold = all_departures_on_hold(session)
+    if on_hold:
+        query = query.where(col(Task.id).not_in(on_hold))
+    return list(session.exec(query).all())
 
 
 def escalate_task(
@@ -52,7 +58,7 @@ def escalate_task(
     if task is None or task.status != TaskStatus.open:
         return []
     case = session.get_one(Case, task.case_id)
-    if case.status != CaseStatus.open:
+    if case.status != CaseStatus.open or task.id in departures_on_hold(session, case_id=case.id):
         return []
     level = escalation_due(task.opened_at, task.due_at, now)
     announced = []

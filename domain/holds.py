@@ -2,7 +2,8 @@
 
 The coordinating NGO places a hold (the court case reference and why) and releases it with
 the court's permission or once remote testimony is arranged. While a hold is active the
-departure is refused and the case shows it as the reason it waits.
+departure is refused, the escort is not asked to confirm it (an escort already asked is
+told it is on hold: domain/departure.py) and the case shows the hold as the reason it waits.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from typing import Any, Literal, overload
 from sqlalchemy import exists, or_, update
 from sqlmodel import Session, col, select
 
+from domain.departure import departures_on_hold, hold_departure, lift_departure_hold
 from domain.events import enqueue_notification, record_event
 from domain.policy import (
     Policy,
@@ -23,6 +24,8 @@ from domain.workflow import (
     CaseFacts,
     Ended,
     Finish,
+    HoldDeparture,
+    LiftDepartureHold,
     MoveTo,
     Notice,
     OpenTask,
@@ -61,7 +64,7 @@ def advance_case(
     case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).one()
     case.wake_requested_at = None
     for _ in range(MAX_STEPS):
-        step = decide(_facts(session, case, policy, now), now)
+        step = decide(case_facts(session, case, policy, now), now)
         match step:
             case Wait() | Ended():
                 _set_blocked(session, case, step, now)
@@ -76,14 +79,22 @@ def advance_case(
                 _finish(session, case, step, now)
             case Withdraw():
                 _withdraw(session, case, step, now)
+            case HoldDeparture():
+                departure = _task(session, case, TaskKind.confirm_departure, step.round)
+                hold_departure(session, case, departure, now=now)
+            case LiftDepartureHold():
+                departure = _task(session, case, TaskKind.confirm_departure, step.round)
+                lift_departure_hold(session, case, departure, now=now)
         case.updated_at = now
         session.add(case)
         session.flush()
     raise RuntimeError(f"case {case.reference} did not settle after {MAX_STEPS} steps")
 
 
-def _facts(session: Session, case: Case, policy: Policy, now: datetime) -> CaseFacts:
+def case_facts(session: Session, case: Case, policy: Policy, now: datetime) -> CaseFacts:
+    """What the workflow knows of the case now: what `decide` reads."""
     tasks = session.exec(select(Task).where(Task.case_id == case.id)).all()
+    on_hold = departures_on_hold(session, case_id=case.id)
     survivor = session.exec(select(Survivor).where(Survivor.id == case.survivor_id)).one()
     corridor = policy.corridor_of(case, survivor)
     consulate = case.consulate_agency_id is not None or (
@@ -100,6 +111,7 @@ def _facts(session: Session, case: Case, policy: Policy, now: datetime) -> CaseF
                 _status_of(t, case, now.date()),
                 t.outcome,
                 (t.context or {}).get("document"),
+                on_hold=t.id in on_hold,
             )
             for t in tasks
         ),
@@ -110,6 +122,7 @@ def _facts(session: Session, case: Case, policy: Policy, now: datetime) -> CaseF
         documents_needed=documents_needed(corridor, minor=minor),
         placement_required=corridor.placement_required,
         travel_document_valid=travel_document_valid(case, now.date()),
+        travel_document_recorded=case.travel_document_expires_on is not None,
         legal_hold=active_hold(session, case.id) is not None,
         extra_follow_ups=case.extra_follow_ups,
         closure_review=ClosureReview(case.closure_review) if case.closure_review else None,

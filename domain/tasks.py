@@ -16,17 +16,19 @@ from domain.access import COMPLETERS
 from domain.audit import Action, record_audit
 from domain.duplicates import apply_duplicate_answer
 from domain.events import enqueue_notification, record_event
-from domain.policy import (
-    Policy,
-    documents_needed,
-    is_minor_on,
-    recorded_document_valid,
-    travel_document_valid,
-)
-from domain.progress import active_hold
+from domain.policy import Policy, is_minor_on
+from domain.progress import case_facts
 from domain.shelters import ensure_room
 from domain.transfers import apply_transfer_answer
-from domain.workflow import ALERTING_OUTCOMES, TASKS, closure_review_after, outcome_of
+from domain.workflow import (
+    ALERTING_OUTCOMES,
+    TASKS,
+    DepartureBlock,
+    closure_review_after,
+    departure_blocks,
+    documents_missing,
+    outcome_of,
+)
 from models import Agency, Case, Survivor, Task, User
 from models.enums import (
     AgencyKind,
@@ -229,7 +231,7 @@ def _check_and_apply(
             ensure_room(session, session.get_one(Agency, task.agency_id), for_case=case)
             case.placed_at = now
         case payloads.Departure():
-            obstacles = departure_obstacles(session, case, policy, today)
+            obstacles = departure_obstacles(session, case, policy, now)
             if obstacles:
                 raise Conflict("the survivor cannot depart yet: " + "; ".join(obstacles))
             if payload.departed_at > now + timedelta(minutes=10):
@@ -330,41 +332,29 @@ def _check_plan(
     case.follow_up_agency_id = plan.follow_up_agency_id
 
 
-def departure_obstacles(session: Session, case: Case, policy: Policy, today: date) -> list[str]:
-    """Why the survivor may not leave today, in words a coordinator can act on."""
-    obstacles = []
-    if active_hold(session, case.id) is not None:
-        obstacles.append("a legal hold is active (release it with the court's permission)")
-    if case.travel_document_expires_on is None:
-        obstacles.append("no travel document is recorded")
-    elif not travel_document_valid(case, today):
-        obstacles.append(
-            f"the travel document expires on {case.travel_document_expires_on.isoformat()}, "
+def departure_obstacles(session: Session, case: Case, policy: Policy, now: datetime) -> list[str]:
+    """Why the survivor may not leave now, in words a coordinator can act on: the blocks
+    that also keep the workflow from asking the escort."""
+    facts = case_facts(session, case, policy, now)
+    words = {
+        DepartureBlock.legal_hold: (
+            "a legal hold is active (release it with the court's permission)"
+        ),
+        DepartureBlock.no_travel_document: "no travel document is recorded",
+        DepartureBlock.travel_document_expired: (
+            f"the travel document expires on {_iso(case.travel_document_expires_on)}, "
             "before the travel date; the consulate has been asked to re-issue it"
-        )
-    survivor = session.get_one(Survivor, case.survivor_id)
-    corridor = policy.corridor_of(case, survivor)
-    needed = documents_needed(
-        corridor, minor=is_minor_on(survivor, case, case.travel_date or today)
-    )
-    recorded = {
-        (t.context or {}).get("document")
-        for t in session.exec(
-            select(Task).where(
-                Task.case_id == case.id,
-                Task.kind == TaskKind.record_document,
-                Task.status == TaskStatus.done,
-            )
-        ).all()
-        if recorded_document_valid(t.payload, case, today)
-    }
-    missing = [d for d in needed if d not in recorded]
-    if missing:
-        obstacles.append(
+        ),
+        DepartureBlock.documents_missing: (
             "required documents are not recorded, or end before the travel date: "
-            + ", ".join(missing)
-        )
-    return obstacles
+            + ", ".join(documents_missing(facts))
+        ),
+    }
+    return [words[block] for block in departure_blocks(facts)]
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def _require_agency(session: Session, agency_id: uuid.UUID, kind: AgencyKind, field: str) -> Agency:

@@ -252,6 +252,8 @@ class TaskFact:
     status: TaskStatus
     outcome: str | None = None
     subject: str | None = None  # which document a record_document task is about
+    # An open confirm_departure whose escort has been told the departure is on hold.
+    on_hold: bool = False
 
 
 @dataclass(frozen=True)
@@ -270,6 +272,7 @@ class CaseFacts:
     placement_required: bool = True
     # False when the travel document expires before the travel date (or has expired).
     travel_document_valid: bool = True
+    travel_document_recorded: bool = True  # False until the consulate has issued one
     legal_hold: bool = False
     # Follow-ups beyond the corridor's offsets, asked for by a supervisor or a reopening.
     extra_follow_ups: int = 0
@@ -321,11 +324,25 @@ class Withdraw:
 
 
 @dataclass(frozen=True)
+class HoldDeparture:
+    """Tell the escort that the departure it was asked to confirm is on hold."""
+
+    round: int
+
+
+@dataclass(frozen=True)
+class LiftDepartureHold:
+    """Tell the escort that the departure on hold may go ahead."""
+
+    round: int
+
+
+@dataclass(frozen=True)
 class Ended:
     status: CaseStatus
 
 
-Step = OpenTask | MoveTo | Finish | Withdraw | Wait | Ended
+Step = OpenTask | MoveTo | Finish | Withdraw | HoldDeparture | LiftDepartureHold | Wait | Ended
 
 NO_CONSULATE = "no_consulate"
 CONSENT_WITHDRAWN = "consent_withdrawn"
@@ -333,6 +350,44 @@ LEGAL_HOLD = "legal_hold"
 TRAVEL_DOCUMENT_EXPIRED = "travel_document_expired"
 
 _WAITING = Wait()
+
+
+class DepartureBlock(StrEnum):
+    """Why the survivor cannot leave yet. The workflow asks the escort only when there is
+    none, and the departure is refused while there is one: both read `departure_blocks`."""
+
+    legal_hold = "legal_hold"
+    no_travel_document = "no_travel_document"
+    travel_document_expired = "travel_document_expired"
+    documents_missing = "documents_missing"
+
+
+def documents_missing(facts: CaseFacts) -> tuple[DocumentKind, ...]:
+    """Documents the corridor requires that have no record valid through the journey."""
+    return tuple(
+        document
+        for document in facts.documents_needed
+        if not any(
+            t.kind == TaskKind.record_document
+            and t.subject == document
+            and t.status == TaskStatus.done
+            for t in facts.tasks
+        )
+    )
+
+
+def departure_blocks(facts: CaseFacts) -> tuple[DepartureBlock, ...]:
+    """Everything that keeps the survivor from leaving today; empty when they may."""
+    blocks = []
+    if facts.legal_hold:
+        blocks.append(DepartureBlock.legal_hold)
+    if not facts.travel_document_recorded:
+        blocks.append(DepartureBlock.no_travel_document)
+    elif not facts.travel_document_valid:
+        blocks.append(DepartureBlock.travel_document_expired)
+    if documents_missing(facts):
+        blocks.append(DepartureBlock.documents_missing)
+    return tuple(blocks)
 
 
 def decide(facts: CaseFacts, now: datetime) -> Step:
@@ -392,7 +447,6 @@ def _verification(facts: CaseFacts) -> Step:
 
 def _transport(facts: CaseFacts) -> Step:
     # Documents the corridor requires are gathered while the transport is planned.
-    documents_done = True
     for document in facts.documents_needed:
         recorded = [
             t
@@ -407,7 +461,6 @@ def _transport(facts: CaseFacts) -> Step:
                 _next_round(facts.latest(TaskKind.record_document)),
                 subject=document,
             )
-        documents_done = documents_done and any(t.status == TaskStatus.done for t in recorded)
     plan = facts.latest(TaskKind.plan_transport)
     if plan is None or plan.status == TaskStatus.cancelled:
         return OpenTask(TaskKind.plan_transport, _next_round(plan))
@@ -437,11 +490,17 @@ def _transport(facts: CaseFacts) -> Step:
         reissue = facts.latest(TaskKind.reissue_travel_document)
         if reissue is None or reissue.status != TaskStatus.open:
             return OpenTask(TaskKind.reissue_travel_document, _next_round(reissue))
+    blocked = bool(departure_blocks(facts))
     if departure is None:
-        if not documents_done:
-            return _transport_wait(facts)  # the escort is asked once the papers are ready
+        if blocked:
+            return _transport_wait(facts)  # the escort is asked once the survivor can leave
         return OpenTask(TaskKind.confirm_departure, plan.round)
     if departure.status == TaskStatus.open:
+        # A block that comes or goes while the escort holds the task is told to them once.
+        if blocked and not departure.on_hold:
+            return HoldDeparture(plan.round)
+        if departure.on_hold and not blocked:
+            return LiftDepartureHold(plan.round)
         return _transport_wait(facts)
     return OpenTask(TaskKind.plan_transport, plan.round + 1)  # departure withdrawn
 

@@ -107,6 +107,19 @@ _DEADLINES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# To the escort holding a departure task when the survivor cannot leave for now, and when
+# they can again: the task and the inbox, never why (a court case, a document).
+_DEPARTURE_HOLDS: dict[str, tuple[str, str]] = {
+    "departure_on_hold": (
+        "departure on hold",
+        "is on hold: do not travel until you are told that it may go ahead",
+    ),
+    "departure_hold_lifted": (
+        "departure hold lifted",
+        "may go ahead: confirm it once the survivor has left",
+    ),
+}
+
 # To an agency whose open task was withdrawn by someone else (a transfer revoked, a
 # duplicate closed): no reason, no details.
 TASK_WITHDRAWN = "task_withdrawn"
@@ -115,7 +128,9 @@ TASK_WITHDRAWN = "task_withdrawn"
 # details, and no case link (the agency no longer sees the case).
 CASE_HALTED = "case_halted"
 
-MESSAGE_KINDS = frozenset({"task_assigned", CASE_HALTED, TASK_WITHDRAWN, *_NOTICES, *_DEADLINES})
+MESSAGE_KINDS = frozenset(
+    {"task_assigned", CASE_HALTED, TASK_WITHDRAWN, *_NOTICES, *_DEADLINES, *_DEPARTURE_HOLDS}
+)
 
 
 def format_due(due_at: datetime) -> str:
@@ -147,6 +162,8 @@ def render(notification: Notification, *, public_url: str) -> Message:
         )
     if notification.kind in _DEADLINES:
         return _deadline(notification, reference=reference, base=base)
+    if notification.kind in _DEPARTURE_HOLDS:
+        return _departure_hold(notification, reference=reference, base=base)
     notice = _NOTICES.get(notification.kind)
     if notice is None:
         raise ValueError(f"no message text for notification kind {notification.kind!r}")
@@ -188,4 +205,18 @@ def _deadline(notification: Notification, *, reference: str, base: str) -> Messa
         lines.append(f"Case details: {base}/api/v1/cases/{notification.case_id}")
     return Message(
         title=f"{APP_NAME} {reference}: {phrase} \N{EM DASH} {wording.short}", body="\n".join(lines)
+    )
+
+
+def _departure_hold(notification: Notification, *, reference: str, base: str) -> Message:
+    phrase, sentence = _DEPARTURE_HOLDS[notification.kind]
+    wording = _TASKS.get(notification.task_kind or "")
+    if wording is None:
+        raise ValueError(f"no message text for task kind {notification.task_kind!r}")
+    return Message(
+        title=f"{APP_NAME} {reference}: {phrase} \N{EM DASH} {wording.short}",
+        body=(
+            f"Case {reference}: the task \u201c{wording.short}\u201d {sentence}.\n"
+            f"Your open tasks: {base}/api/v1/tasks?status=open"
+        ),
     )

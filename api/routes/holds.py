@@ -35,8 +35,10 @@ def place(
     address: ClientAddress,
 ) -> LegalHoldPublic:
     """Place a legal hold (the survivor is needed as a witness, a court ordered it):
-    departure is refused until the hold is released. Coordinators and supervisors of the
-    coordinating NGO; audited and shown in the timeline."""
+    departure is refused until the hold is released. The escort is not asked to confirm the
+    departure meanwhile; an escort already asked is told it is on hold, without the reason.
+    Coordinators and supervisors of the coordinating NGO; audited and shown in the
+    timeline."""
     hold, case = place_hold(
         session, user=user, case_id=case_id, data=data, now=utcnow(), address=address
     )

@@ -210,6 +210,7 @@ def test_travel_document_expiring_before_the_journey_goes_back_to_the_consulate(
     case_id = factories.launch(client, corridor.ngo)["id"]
     _verified(client, corridor, case_id, expires_in_days=5)
     plan = _placed(client, corridor, case_id, travel_in_days=10)
+    escort = corridor.escort.agency_id
     travel_date = plan["travel_date"]
     expires_on = (utcnow().date() + timedelta(days=5)).isoformat()
 
@@ -220,11 +221,8 @@ def test_travel_document_expiring_before_the_journey_goes_back_to_the_consulate(
     assert factories.case_of(client, corridor.ngo, case_id)["blocked_reason"] == (
         "travel_document_expired"
     )
-    departure = factories.open_task(client, corridor.escort, case_id, TaskKind.confirm_departure)
-    detail = expect.error(
-        factories.complete(client, corridor.escort, departure["id"], factories.departure()), 409
-    )
-    assert f"travel document expires on {expires_on}" in detail
+    # The escort is asked only once the survivor can leave.
+    assert factories.tasks_of(client, corridor.escort, case_id) == []
 
     for bad in (
         {"travel_document_number": "TP-0099999", "travel_document_expires_on": expires_on},
@@ -238,10 +236,9 @@ def test_travel_document_expiring_before_the_journey_goes_back_to_the_consulate(
         {"travel_document_number": "", "travel_document_expires_on": travel_date},
     ):
         expect.error(factories.complete(client, corridor.consulate, reissue["id"], bad), 422)
-    # Still refused: nothing was re-issued.
-    expect.error(
-        factories.complete(client, corridor.escort, departure["id"], factories.departure()), 409
-    )
+    # Still nothing for the escort: nothing was re-issued.
+    factories.advance(settings, case_id)
+    assert factories.tasks_of(client, corridor.escort, case_id) == []
 
     valid = {"travel_document_number": "TP-0099999", "travel_document_expires_on": travel_date}
     assert _ok(factories.complete(client, corridor.consulate, reissue["id"], valid))["outcome"] == (
@@ -252,9 +249,14 @@ def test_travel_document_expiring_before_the_journey_goes_back_to_the_consulate(
     assert case["blocked_reason"] is None
     assert case["travel_document_expires_on"] == travel_date
     assert factories.tasks_of(client, corridor.consulate, case_id) == []
+    departure = factories.open_task(client, corridor.escort, case_id, TaskKind.confirm_departure)
     _ok(factories.complete(client, corridor.escort, departure["id"], factories.departure()))
     factories.advance(settings, case_id)
     assert factories.case_of(client, corridor.ngo, case_id)["stage"] == "shelter_handover"
+    # Asked once, and never told of a hold: the escort held no task while it lasted.
+    assert [n.kind for n in factories.outbox(settings, case_id) if n.agency_id == escort] == [
+        "task_assigned"
+    ]
 
 
 def _lapsed(settings: Settings) -> list[uuid.UUID]:
@@ -299,18 +301,35 @@ def test_document_that_lapses_while_the_case_waits_is_sent_back(
     assert _lapsed(settings) == []
     factories.advance(settings, waiting)
     assert len(factories.tasks_of(client, corridor.consulate, waiting)) == 1
+    # The escort already held the departure: it stays, on hold, and the escort is told once.
     departure = factories.open_task(client, corridor.escort, waiting, TaskKind.confirm_departure)
-    expect.error(
+    assert _told_escort(corridor, waiting) == ["task_assigned", "departure_on_hold"]
+    detail = expect.error(
         factories.complete(client, corridor.escort, departure["id"], factories.departure()), 409
     )
+    assert "the survivor cannot depart yet" in detail
     valid = {
         "travel_document_number": "TP-0077777",
         "travel_document_expires_on": (today + timedelta(days=200)).isoformat(),
     }
     _ok(factories.complete(client, corridor.consulate, reissue["id"], valid))
     factories.advance(settings, waiting)
+    factories.advance(settings, waiting)
     assert factories.case_of(client, corridor.ngo, waiting)["blocked_reason"] is None
+    assert _told_escort(corridor, waiting) == [
+        "task_assigned",
+        "departure_on_hold",
+        "departure_hold_lifted",
+    ]
     _ok(factories.complete(client, corridor.escort, departure["id"], factories.departure()))
+    # The case that had left was never put on hold.
+    assert "departure_on_hold" not in _told_escort(corridor, departed)
+
+
+def _told_escort(c: Corridor, case_id: str) -> list[str]:
+    return [
+        n.kind for n in factories.outbox(c.settings, case_id) if n.agency_id == c.escort.agency_id
+    ]
 
 
 def test_clearance_that_runs_out_before_the_journey_is_asked_for_again(

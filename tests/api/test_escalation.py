@@ -251,6 +251,50 @@ def test_a_done_task_never_escalates(
     assert _task(settings, verify["id"]).overdue_at is None
 
 
+def test_a_departure_on_hold_is_not_chased_until_the_hold_lifts(
+    client: TestClient, corridor: Corridor, settings: Settings
+) -> None:
+    c = corridor
+    focal = _focal_point(c)
+    case_id: str = factories.launch(client, c.ngo)["id"]
+    departure = factories.walk_to(client, c, case_id, TaskKind.confirm_departure)
+    hold = {"court_case_reference": "SC-KOL-2031-0457", "reason": "witness_in_trial"}
+    placed = client.post(f"/api/v1/cases/{case_id}/holds", json=hold, headers=c.ngo.headers)
+    assert placed.status_code == 201, placed.text
+    factories.advance(settings, case_id)
+    far = _task(settings, departure["id"]).due_at + timedelta(days=30)
+
+    # Past its deadline, but the escort cannot act on it: no reminder, no escalation.
+    with session_scope(settings.resolved_database_url) as session:
+        assert uuid.UUID(departure["id"]) not in tasks_to_escalate(session, now=far)
+        assert (
+            escalate_task(
+                session,
+                task_id=uuid.UUID(departure["id"]),
+                policy=policy_for(settings),
+                now=far,
+            )
+            == []
+        )
+    assert _sweep(settings, far) == []
+    assert _rows(settings, case_id, *DEADLINE_KINDS) == []
+    assert _task(settings, departure["id"]).overdue_at is None
+
+    released = client.post(
+        f"/api/v1/cases/{case_id}/holds/{placed.json()['id']}/release",
+        json={"basis": "remote_testimony_arranged"},
+        headers=c.ngo.headers,
+    )
+    assert released.status_code == 200, released.text
+    factories.advance(settings, case_id)
+    assert _sweep(settings, far) == [Escalation.overdue, Escalation.escalated]
+    assert _rows(settings, case_id, *DEADLINE_KINDS) == [
+        (c.escort.agency_id, "task_overdue"),
+        (c.ngo.agency_id, "task_overdue_alert"),
+        (focal, "task_escalated"),
+    ]
+
+
 def _ids(response: Any) -> list[str]:
     assert response.status_code == 200, response.text
     return [item["id"] for item in response.json()]

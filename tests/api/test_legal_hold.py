@@ -11,6 +11,7 @@ from httpx import Response
 
 from core.settings import Settings
 from models.enums import Role, TaskKind
+from notifications.messages import render
 from tests import factories
 from tests.api import expect
 from tests.factories import Corridor, Member
@@ -207,16 +208,97 @@ def test_only_the_coordinating_ngo_manages_holds(
     expect.error(_release(client, corridor.ngo, other_case, second["id"], REMOTE), 404)
 
 
-def test_hold_placed_early_lets_the_preparations_go_on(
+def test_hold_placed_early_keeps_the_escort_out_until_it_is_released(
     client: TestClient, corridor: Corridor, settings: Settings
 ) -> None:
     case_id = factories.launch(client, corridor.ngo)["id"]
     factories.advance(settings, case_id)
-    _placed(client, corridor.ngo, case_id)
+    hold = _placed(client, corridor.ngo, case_id)
 
-    departure = factories.walk_to(client, corridor, case_id, TaskKind.confirm_departure)
-
-    assert factories.case_of(client, corridor.ngo, case_id)["blocked_reason"] == "legal_hold"
-    expect.error(
-        factories.complete(client, corridor.escort, departure["id"], factories.departure()), 409
+    # The preparations go on: the transport is planned and the shelter accepts.
+    placement = factories.walk_to(client, corridor, case_id, TaskKind.accept_placement)
+    response = factories.complete(
+        client, corridor.shelter, placement["id"], {"decision": "accepted"}
     )
+    assert response.status_code == 200, response.text
+    factories.advance(settings, case_id)
+
+    # But the escort is not asked to depart while the survivor may not leave.
+    assert factories.case_of(client, corridor.ngo, case_id)["blocked_reason"] == "legal_hold"
+    assert factories.tasks_of(client, corridor.escort, case_id) == []
+    assert _told(settings, case_id, corridor.escort) == []
+
+    response = _release(client, corridor.ngo, case_id, hold["id"], REMOTE)
+    assert response.status_code == 200, response.text
+    factories.advance(settings, case_id)
+    departure = factories.open_task(client, corridor.escort, case_id, TaskKind.confirm_departure)
+    response = factories.complete(client, corridor.escort, departure["id"], factories.departure())
+    assert response.status_code == 200, response.text
+    factories.advance(settings, case_id)
+    assert factories.case_of(client, corridor.ngo, case_id)["stage"] == "shelter_handover"
+    # Asked once, when the survivor could leave; never told of a hold it did not hold.
+    assert _told(settings, case_id, corridor.escort) == [("task_assigned", departure["id"])]
+
+
+def test_escort_holding_the_departure_is_told_once_of_the_hold_and_once_of_its_release(
+    client: TestClient, corridor: Corridor, settings: Settings
+) -> None:
+    case_id = factories.launch(client, corridor.ngo)["id"]
+    departure = factories.walk_to(client, corridor, case_id, TaskKind.confirm_departure)
+    asked = [("task_assigned", departure["id"])]
+
+    hold = _placed(client, corridor.ngo, case_id)
+    # Every pass replays the workflow: the escort is still told once.
+    for _ in range(2):
+        factories.advance(settings, case_id)
+    on_hold = [("departure_on_hold", departure["id"])]
+    assert _told(settings, case_id, corridor.escort) == asked + on_hold
+    # The same task stays in the escort's inbox, on hold.
+    assert (
+        factories.open_task(client, corridor.escort, case_id, TaskKind.confirm_departure)["id"]
+        == departure["id"]
+    )
+    [row] = [n for n in factories.outbox(settings, case_id) if n.kind == "departure_on_hold"]
+    assert row.task_kind == TaskKind.confirm_departure and row.due_at is None
+    message = render(row, public_url=settings.resolved_public_url)
+    text = f"{message.title}\n{message.body}"
+    reference = factories.case_of(client, corridor.ngo, case_id)["reference"]
+    assert reference in message.title and "departure on hold" in message.title
+    assert "/api/v1/tasks?status=open" in message.body
+    # No reason: not the hold, let alone the court case behind it.
+    for secret in (COURT_CASE, "legal", "court", "witness", "hold is active"):
+        assert secret not in text
+
+    _release(client, corridor.ngo, case_id, hold["id"], REMOTE)
+    for _ in range(2):
+        factories.advance(settings, case_id)
+    lifted = [("departure_hold_lifted", departure["id"])]
+    assert _told(settings, case_id, corridor.escort) == asked + on_hold + lifted
+
+    # A second hold on the same task is a second message, once, and so is its release.
+    second = _placed(client, corridor.ngo, case_id)
+    factories.advance(settings, case_id)
+    _release(client, corridor.ngo, case_id, second["id"], REMOTE)
+    for _ in range(2):
+        factories.advance(settings, case_id)
+    assert _told(settings, case_id, corridor.escort) == asked + 2 * (on_hold + lifted)
+    timeline = factories.timeline_kinds(client, corridor.ngo, case_id)
+    assert [k for k in timeline if k.startswith("departure_")] == 2 * [
+        "departure_on_hold",
+        "departure_hold_lifted",
+    ]
+
+    response = factories.complete(client, corridor.escort, departure["id"], factories.departure())
+    assert response.status_code == 200, response.text
+    factories.advance(settings, case_id)
+    assert factories.case_of(client, corridor.ngo, case_id)["stage"] == "shelter_handover"
+    assert len(_told(settings, case_id, corridor.escort)) == 5
+
+
+def _told(settings: Settings, case_id: str, member: Member) -> list[tuple[str, str]]:
+    """What the member's agency was sent about the case: (kind, task id), in order."""
+    return [
+        (n.kind, str(n.task_id))
+        for n in factories.outbox(settings, case_id)
+        if n.agency_id == member.agency_id
+    ]

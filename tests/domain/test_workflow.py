@@ -23,6 +23,8 @@ from domain.workflow import (
     Ended,
     Escalation,
     Finish,
+    HoldDeparture,
+    LiftDepartureHold,
     MoveTo,
     Notice,
     OpenTask,
@@ -34,6 +36,7 @@ from domain.workflow import (
     allowance_left,
     closure_review_after,
     decide,
+    departure_blocks,
     due_at,
     escalation_due,
     outcome_of,
@@ -108,6 +111,11 @@ def done(kind: TaskKind, outcome: str, round_: int = 1, subject: str | None = No
 
 def cancelled(kind: TaskKind, round_: int = 1, subject: str | None = None) -> TaskFact:
     return TaskFact(kind, round_, TaskStatus.cancelled, subject=subject)
+
+
+def on_hold(kind: TaskKind, round_: int = 1) -> TaskFact:
+    """An open task whose agency was told it is on hold."""
+    return TaskFact(kind, round_, TaskStatus.open, on_hold=True)
 
 
 def follow_up(*tasks: TaskFact, days: tuple[int, ...] = (30, 90), **more: Any) -> CaseFacts:
@@ -209,16 +217,21 @@ def apply(case: CaseFacts, step: Step, now: datetime) -> CaseFacts:
         case Finish(status=status, stage=stage):
             return replace(case, status=status, stage=stage or case.stage)
         case Withdraw(kind=kind, round=round_):
-            return replace(
-                case,
-                tasks=tuple(
-                    replace(t, status=TaskStatus.cancelled)
-                    if (t.kind, t.round) == (kind, round_)
-                    else t
-                    for t in case.tasks
-                ),
-            )
+            return _change(case, kind, round_, status=TaskStatus.cancelled)
+        case HoldDeparture(round=round_):
+            return _change(case, D, round_, on_hold=True)
+        case LiftDepartureHold(round=round_):
+            return _change(case, D, round_, on_hold=False)
     raise AssertionError(f"{step} is not an automatic step")
+
+
+def _change(case: CaseFacts, kind: TaskKind, round_: int, **changes: Any) -> CaseFacts:
+    return replace(
+        case,
+        tasks=tuple(
+            replace(t, **changes) if (t.kind, t.round) == (kind, round_) else t for t in case.tasks
+        ),
+    )
 
 
 def resolve(
@@ -232,8 +245,9 @@ def resolve(
     if status == TaskStatus.done:
         if outcome not in OUTCOMES[task.kind]:
             raise Refused(f"{outcome!r} is not an outcome of {task.kind}")
-        if task.kind == D and case.legal_hold:
-            raise Refused("the survivor may not leave while a legal hold is active")
+        blocks = departure_blocks(case) if task.kind == D else ()
+        if blocks:
+            raise Refused("the survivor cannot depart yet: " + ", ".join(blocks).replace("_", " "))
     elif status == TaskStatus.cancelled:
         outcome = None
     else:
@@ -1060,9 +1074,8 @@ def test_invalid_travel_document_goes_back_to_the_consulate_before_departure() -
     expired = {"travel_document_valid": False}
 
     assert decide(transport(*READY, **expired), NOW) == OpenTask(REISSUE, 1)
-    # Asked once: the departure is prepared alongside, not a second reissue.
-    assert decide(transport(*READY, open_(REISSUE), **expired), NOW) == OpenTask(D, 1)
-    waiting = transport(*READY, open_(REISSUE), open_(D), **expired)
+    # Asked once; the escort is not asked while the survivor cannot leave.
+    waiting = transport(*READY, open_(REISSUE), **expired)
     assert decide(waiting, NOW) == Wait(blocked=TRAVEL_DOCUMENT_EXPIRED)
     # Re-issued: the validity is worked out again from the new expiry date.
     assert decide(transport(*READY, done(REISSUE, "reissued"), open_(D)), NOW) == Wait()
@@ -1101,21 +1114,22 @@ def test_travel_document_reissue_in_a_whole_transport() -> None:
     ]
     accepted = resolve(end, open_(A), TaskStatus.done, "accepted", NOW)
     end, trace = drive(accepted, NOW, answers())
-    assert trace[:3] == [
-        OpenTask(REISSUE, 1),
-        OpenTask(D, 1),
-        Wait(blocked=TRAVEL_DOCUMENT_EXPIRED),
-    ]
+    assert trace == [OpenTask(REISSUE, 1), Wait(blocked=TRAVEL_DOCUMENT_EXPIRED)]
     reissued = resolve(end, open_(REISSUE), TaskStatus.done, "reissued", NOW)
     end, trace = drive(reissued, NOW, answers())
-    assert trace[:3] == [Wait(), ("done", D, 1, "departed"), MoveTo(Stage.shelter_handover)]
+    assert trace[:4] == [
+        OpenTask(D, 1),
+        Wait(),
+        ("done", D, 1, "departed"),
+        MoveTo(Stage.shelter_handover),
+    ]
     assert end.status == CaseStatus.closed
 
 
 @pytest.mark.parametrize(
     "tasks",
-    [(open_(P),), (PLANNED, open_(A)), (*READY, open_(D))],
-    ids=["plan-open", "placement-open", "departure-open"],
+    [(open_(P),), (PLANNED, open_(A))],
+    ids=["plan-open", "placement-open"],
 )
 def test_legal_hold_is_named_while_waiting_in_transport(tasks: tuple[TaskFact, ...]) -> None:
     held = transport(*tasks, legal_hold=True)
@@ -1129,7 +1143,102 @@ def test_legal_hold_is_named_while_waiting_in_transport(tasks: tuple[TaskFact, .
 
 def test_legal_hold_does_not_stop_the_preparations() -> None:
     assert decide(transport(legal_hold=True), NOW) == OpenTask(P, 1)
-    assert decide(transport(*READY, legal_hold=True), NOW) == OpenTask(D, 1)
+    assert decide(transport(PLANNED, legal_hold=True), NOW) == OpenTask(A, 1)
+
+
+EXPIRED_REISSUE_PENDING = {"travel_document_valid": False}
+BLOCKS = [
+    pytest.param((), {"legal_hold": True}, LEGAL_HOLD, id="legal-hold"),
+    pytest.param((open_(REISSUE),), EXPIRED_REISSUE_PENDING, TRAVEL_DOCUMENT_EXPIRED, id="expired"),
+    pytest.param(
+        (cancelled(DOC, 1, CLEARANCE), open_(DOC, 2, CLEARANCE)),
+        {"documents_needed": (CLEARANCE,)},
+        None,
+        id="document-lapsed",
+    ),
+]
+LIFTED: dict[str, Any] = {"legal_hold": False, "travel_document_valid": True}
+
+
+def _lift(case: CaseFacts) -> CaseFacts:
+    """Every block gone: the hold released, the document re-issued, the clearance recorded."""
+    tasks = tuple(
+        replace(t, status=TaskStatus.done, outcome=OUTCOMES[t.kind][0])
+        if t.kind in (REISSUE, DOC) and t.status == TaskStatus.open
+        else t
+        for t in case.tasks
+    )
+    return replace(case, tasks=tasks, **LIFTED)
+
+
+@pytest.mark.parametrize(("blocking", "block", "reason"), BLOCKS)
+def test_escort_is_asked_only_once_the_survivor_can_leave(
+    blocking: tuple[TaskFact, ...], block: dict[str, Any], reason: str | None
+) -> None:
+    blocked = transport(*READY, *blocking, **block)
+
+    assert departure_blocks(blocked)
+    assert decide(blocked, NOW) == Wait(blocked=reason)
+    assert decide(_lift(blocked), NOW) == OpenTask(D, 1)
+
+
+@pytest.mark.parametrize(("blocking", "block", "reason"), BLOCKS)
+def test_block_while_the_escort_holds_the_departure_is_told_once_and_its_end_once(
+    blocking: tuple[TaskFact, ...], block: dict[str, Any], reason: str | None
+) -> None:
+    asked = transport(*READY, open_(D), *blocking, **block)
+
+    assert decide(asked, NOW) == HoldDeparture(1)
+    held = apply(asked, HoldDeparture(1), NOW)
+    assert held.task(D, 1) == on_hold(D)
+    # Asked again, nothing new: the escort was told once.
+    assert decide(held, NOW) == Wait(blocked=reason)
+    lifted = _lift(held)
+    assert decide(lifted, NOW) == LiftDepartureHold(1)
+    going = apply(lifted, LiftDepartureHold(1), NOW)
+    assert decide(going, NOW) == Wait()
+    # The same task goes on hold again if another block comes.
+    assert decide(replace(going, legal_hold=True), NOW) == HoldDeparture(1)
+
+
+def test_departure_on_hold_stays_on_hold_while_any_block_is_left() -> None:
+    held = transport(
+        *READY, on_hold(D), open_(REISSUE), legal_hold=True, travel_document_valid=False
+    )
+
+    # The hold is released, the document still runs out: nothing to tell the escort.
+    assert decide(replace(held, legal_hold=False), NOW) == Wait(blocked=TRAVEL_DOCUMENT_EXPIRED)
+
+
+def test_document_running_out_under_an_open_departure_goes_to_the_consulate_first() -> None:
+    asked = transport(*READY, open_(D), travel_document_valid=False)
+
+    assert decide(asked, NOW) == OpenTask(REISSUE, 1)
+    reissuing = apply(asked, OpenTask(REISSUE, 1), NOW)
+    assert decide(reissuing, NOW) == HoldDeparture(1)
+
+
+def test_departed_case_is_never_asked_to_depart_again() -> None:
+    # A block that comes after the departure (the document runs out on the way, a hold
+    # placed too late) has nothing left to hold.
+    for departed in (
+        transport(*READY, done(D, "departed"), legal_hold=True),
+        transport(*READY, done(D, "departed"), open_(REISSUE), travel_document_valid=False),
+    ):
+        end, trace = drive(departed, NOW, answers())
+
+        assert not [s for s in trace if isinstance(s, OpenTask) and s.kind == D]
+        assert not [s for s in trace if isinstance(s, HoldDeparture | LiftDepartureHold)]
+        assert end.stage == Stage.closed
+
+
+def test_withdrawn_departure_on_hold_is_not_told_the_hold_lifted() -> None:
+    halted = halt(transport(*READY, on_hold(D), legal_hold=True))
+
+    resumed = replace(resume(halted), legal_hold=False)
+
+    # Planned afresh: the withdrawn task is not the escort's any more.
+    assert decide(resumed, NOW) == OpenTask(P, 2)
 
 
 def test_service_refuses_a_departure_under_a_legal_hold() -> None:

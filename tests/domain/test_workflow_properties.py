@@ -38,6 +38,7 @@ from domain.workflow import (
     TaskFact,
     Wait,
     decide,
+    departure_blocks,
 )
 from models.enums import CaseStatus, ClosureReview, DocumentKind, Stage, TaskKind, TaskStatus
 from tests.domain.test_workflow import (
@@ -81,6 +82,12 @@ def settle(case: CaseFacts, now: datetime) -> tuple[CaseFacts, Step, int]:
             assert step.kind not in SERVICE_OPENED, f"{step} is a service's to open"
             assert TASKS[step.kind].stage == case.stage, f"{step} outside {case.stage}"
             assert (step.subject is not None) == (step.kind == TaskKind.record_document), step
+            if step.kind == TaskKind.confirm_departure:
+                assert not departure_blocks(case), f"{step} while {departure_blocks(case)}"
+                assert not any(
+                    t.kind == TaskKind.confirm_departure and t.status == TaskStatus.done
+                    for t in case.tasks
+                ), f"{step} after the survivor left"
         if isinstance(step, MoveTo):
             assert STAGE_ORDER.index(step.stage) == STAGE_ORDER.index(case.stage) + 1, step
         case = apply(case, step, now)
@@ -164,7 +171,7 @@ class CaseHistory(RuleBasedStateMachine):
     def complete(self, data: st.DataObject) -> None:
         task = data.draw(st.sampled_from(open_tasks(self.case)))
         outcome = data.draw(st.sampled_from(OUTCOMES[task.kind]))
-        if task.kind == TaskKind.confirm_departure and self.case.legal_hold:
+        if task.kind == TaskKind.confirm_departure and departure_blocks(self.case):
             self.refused(task, TaskStatus.done, outcome)
             return
         self.case = resolve(self.case, task, TaskStatus.done, outcome, self.now)
@@ -176,7 +183,7 @@ class CaseHistory(RuleBasedStateMachine):
         # Moves cases along: the task the workflow is waiting on, answered any way allowed.
         task = working_tasks(self.case)[0]
         outcome = data.draw(st.sampled_from(OUTCOMES[task.kind]))
-        if task.kind == TaskKind.confirm_departure and self.case.legal_hold:
+        if task.kind == TaskKind.confirm_departure and departure_blocks(self.case):
             self.refused(task, TaskStatus.done, outcome)
             return
         self.case = resolve(self.case, task, TaskStatus.done, outcome, self.now)
@@ -324,6 +331,15 @@ class CaseHistory(RuleBasedStateMachine):
     def decide_never_raises_and_is_stable(self) -> None:
         # Asking again without anything happening gives the same answer.
         assert decide(self.case, self.now) == self.step
+
+    @invariant()
+    def an_open_departure_is_on_hold_exactly_while_the_survivor_cannot_leave(self) -> None:
+        if self.case.status != CaseStatus.open:
+            return
+        blocks = departure_blocks(self.case)
+        for task in open_tasks(self.case):
+            if task.kind == TaskKind.confirm_departure:
+                assert task.on_hold == bool(blocks), (task, blocks)
 
     @invariant()
     def an_approved_review_means_a_closed_case(self) -> None:

@@ -20,7 +20,10 @@ PUBLIC_URL = "https://homeward.example.org"
 # Notices to the coordinating agency, which keeps seeing the case.
 # Messages about a task (assignment, deadlines) and withdrawals have tests of their own.
 TASK_MESSAGES = {"task_assigned", "task_overdue", "task_overdue_alert", "task_escalated"}
-NOTICES = sorted(MESSAGE_KINDS - TASK_MESSAGES - {"case_halted", "task_withdrawn"})
+DEPARTURE_HOLDS = {"departure_on_hold", "departure_hold_lifted"}
+NOTICES = sorted(
+    MESSAGE_KINDS - TASK_MESSAGES - DEPARTURE_HOLDS - {"case_halted", "task_withdrawn"}
+)
 
 
 def text_of(notification: Notification) -> str:
@@ -156,3 +159,27 @@ def test_withdrawn_task_message_says_no_action_is_needed() -> None:
 
     assert "no action is needed" in message.body
     assert "/api/v1/cases/" not in message.body
+
+
+@pytest.mark.parametrize(
+    ("kind", "phrase"),
+    [
+        ("departure_on_hold", "departure on hold"),
+        ("departure_hold_lifted", "departure hold lifted"),
+    ],
+)
+def test_departure_hold_messages_name_the_task_and_link_to_the_inbox_only(
+    kind: str, phrase: str
+) -> None:
+    row = a_notification(
+        kind=kind, case_reference="HW-AB12-CD34", task_kind="confirm_departure", due_at=None
+    )
+
+    message = render(row, public_url=PUBLIC_URL)
+
+    assert message.title == f"Homeward HW-AB12-CD34: {phrase} \u2014 Confirm departure"
+    assert message.body.startswith("Case HW-AB12-CD34: the task \u201cConfirm departure\u201d ")
+    assert message.body.endswith(f"Your open tasks: {PUBLIC_URL}/api/v1/tasks?status=open")
+    # Never why: a court case or a document is the coordinating agency's to know.
+    for reason in ("legal", "court", "document", "expired", "Due:"):
+        assert reason not in message.body
