@@ -198,11 +198,14 @@ class SurvivorIn(Payload):
     @model_validator(mode="after")
     def _age_known(self) -> SurvivorIn:
         if self.birth_date is None and self.age_estimate is None:
-            raise ValueError("give the survivor's birth_date or, if unknown, an age_estimate")
+            raise ValueError(
+                "birth_date: give the survivor's birth date as YYYY-MM-DD or, if it is "
+                "unknown, an age_estimate in years"
+            )
         if self.birth_date is not None and self.birth_date > date.today():
-            raise ValueError("birth_date is in the future")
+            raise ValueError("birth_date: the date is in the future; check it")
         if self.birth_date is not None and self.birth_date.year < 1900:
-            raise ValueError("birth_date is before 1900")
+            raise ValueError("birth_date: the date is before 1900; check it")
         return self
 
 
@@ -220,13 +223,15 @@ class NewCase(Payload):
 
     @model_validator(mode="after")
     def _voluntary(self) -> NewCase:
-        if not (self.consent.repatriation and self.consent.data_sharing):
-            raise ValueError(
-                "repatriation is voluntary: a case needs the survivor's consent to "
-                "repatriation and to data sharing before it can be launched"
-            )
+        for purpose in ("repatriation", "data_sharing"):
+            if not getattr(self.consent, purpose):
+                raise ValueError(
+                    f"consent.{purpose}: repatriation is voluntary; a case is launched only "
+                    "with the survivor's consent to repatriation and to data sharing (true)"
+                )
         if self.current_country == self.survivor.nationality:
             raise ValueError(
-                "current_country is the survivor's nationality: there is nothing to repatriate"
+                "current_country: it is the survivor's nationality, so there is nothing to "
+                "repatriate; give the country where the survivor is now"
             )
         return self

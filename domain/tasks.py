@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
-from core.errors import Conflict, Forbidden, Invalid, NotFound, describe_validation_errors
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.validation import describe_validation_errors
 from domain import payloads
 from domain.access import COMPLETERS
 from domain.audit import Action, record_audit
@@ -129,10 +130,18 @@ def complete_task(
         raise Conflict(f"this task is already {task.status}; it cannot be completed again")
     if case.status != CaseStatus.open:
         raise Conflict(f"the case is {case.status}; its tasks can no longer be completed")
+    adapter = TASKS[TaskKind(task.kind)].payload
     try:
-        payload = TASKS[TaskKind(task.kind)].payload.validate_python(body)
+        payload = adapter.validate_python(body)
     except ValidationError as error:
-        raise Invalid(describe_validation_errors(error.errors(include_input=False))) from None
+        # In a union's errors pydantic places the decision word first in the location.
+        tag = body.get("decision") if isinstance(body, dict) else None
+        detail = describe_validation_errors(
+            error.errors(include_input=False),
+            tag=tag,
+            expected_tags=list(adapter.core_schema.get("choices", {})),
+        )
+        raise Invalid(detail) from None
     outcome = outcome_of(TaskKind(task.kind), payload)
     # Guarded update: of two concurrent completions, exactly one changes the row. The
     # effects below run in the same transaction, so a refusal among them undoes it.
