@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,6 +17,7 @@ from domain.access import COMPLETERS
 from domain.audit import Action, record_audit
 from domain.duplicates import apply_duplicate_answer
 from domain.events import enqueue_notification, record_event
+from domain.plausible import CLOCK_SLACK, departure_problem
 from domain.policy import (
     Policy,
     documents_needed,
@@ -241,11 +242,17 @@ def _check_and_apply(
             obstacles = departure_obstacles(session, case, policy, today)
             if obstacles:
                 raise Conflict("the survivor cannot depart yet: " + "; ".join(obstacles))
-            if payload.departed_at > now + timedelta(minutes=10):
-                raise Invalid("departed_at: the departure time is in the future")
+            problem = departure_problem(
+                payload.departed_at,
+                launched_at=case.created_at,
+                travel_date=case.travel_date,
+                now=now,
+            )
+            if problem is not None:
+                raise Invalid(problem)
             case.departed_at = payload.departed_at
         case payloads.Handover():
-            if payload.received_at > now + timedelta(minutes=10):
+            if payload.received_at > now + CLOCK_SLACK:
                 raise Invalid("received_at: the handover time is in the future")
             if case.departed_at is not None and payload.received_at < case.departed_at:
                 raise Invalid("received_at: the handover is recorded as before the departure")

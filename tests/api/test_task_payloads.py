@@ -162,7 +162,7 @@ def test_confirm_handover_refuses_missing_or_impossible_times(
 ) -> None:
     case = factories.launch(client, corridor.ngo)
     task = factories.walk_to(client, corridor, case["id"], TaskKind.confirm_handover)
-    # The departure was confirmed two hours ago (factories.departure).
+    # The departure was confirmed minutes ago (factories.departure).
     invalid: list[tuple[Any, str]] = [
         ({}, "received_at"),
         ({"received_at": _ago(hours=3)}, "before the departure"),
