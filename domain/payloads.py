@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -15,6 +16,7 @@ from pydantic import (
 )
 
 from core.countries import CountryCode
+from core.languages import LanguageCode
 from domain.plausible import DocumentExpiry, RecentMoment, TravelDate
 from models.enums import (
     FollowUpOutcome,
@@ -183,7 +185,11 @@ class Reopening(Payload):
 # --- launching a case ------------------------------------------------------------------
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Language = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=35)]
+
+
+def _each_once(codes: list[str]) -> list[str]:
+    """bn and ben are one language: kept once, in the order given."""
+    return list(dict.fromkeys(codes))
 
 
 class SurvivorIn(Payload):
@@ -193,7 +199,7 @@ class SurvivorIn(Payload):
     birth_date: date | None = None
     age_estimate: Annotated[int, Field(ge=0, le=120)] | None = None
     nationality: CountryCode
-    languages: Annotated[list[Language], Field(max_length=20)] = []
+    languages: Annotated[list[LanguageCode], Field(max_length=20), AfterValidator(_each_once)] = []
 
     @model_validator(mode="after")
     def _age_known(self) -> SurvivorIn:

@@ -1,5 +1,6 @@
 """Facts no one could mean are refused with a 422 that names the field and says what to
-send instead: a departure before the case existed or weeks ahead of its plan."""
+send instead: a departure before the case existed or weeks ahead of its plan, a language
+by its name rather than its code."""
 
 from __future__ import annotations
 
@@ -93,3 +94,33 @@ def test_departure_days_before_the_travel_date_is_recorded(
     task_id = _departure_task(client, corridor, travel_in_days=10)
     response = factories.complete(client, corridor.escort, task_id, factories.departure())
     assert response.status_code == 200, response.text
+
+
+# --- languages ----------------------------------------------------------------------------
+
+
+def test_language_names_are_refused_for_iso_639_codes(
+    client: TestClient, corridor: Corridor
+) -> None:
+    for name in ("Bengali", "Bangla", "english", "xx", PLANTED):
+        detail = _launch(client, corridor, factories.launch_case(languages=["bn", name]))
+        assert detail.startswith("survivor.languages.1: not a language code: "), detail
+        assert "ISO 639 code such as bn, ne, hi, ur" in detail
+
+
+def test_language_codes_are_kept_in_their_short_form(
+    client: TestClient, corridor: Corridor
+) -> None:
+    case = factories.launch(client, corridor.ngo, languages=["BN", "ben", "rhg", " ur "])
+    assert case["survivor"]["languages"] == ["bn", "rhg", "ur"]
+
+
+def test_openapi_lists_the_accepted_language_codes(client: TestClient) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    survivor = document["components"]["schemas"]["SurvivorIn"]
+    items = survivor["properties"]["languages"]["items"]
+    assert "ISO 639" in items["description"]
+    two_letter = items["anyOf"][0]["enum"]
+    assert {"bn", "ne", "hi", "ur", "si", "ta", "ar", "en"} <= set(two_letter)
+    assert "Bengali" not in two_letter
+    assert items["anyOf"][1]["pattern"] == "^[a-z]{3}$"
