@@ -13,7 +13,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.idempotency import Replay
-from core.errors import HomewardError, describe_validation_errors
+from core.errors import HomewardError
+from core.validation import describe_validation_errors
 
 logger = logging.getLogger("homeward.api")
 
@@ -61,7 +62,8 @@ def install_error_handlers(app: FastAPI) -> None:
         wrong_media = _wrong_media_type(request, exc)
         if wrong_media is not None:
             return error_response(415, "UnsupportedMediaType", wrong_media)
-        return error_response(422, "ValidationError", describe_validation_errors(exc.errors()))
+        detail = describe_validation_errors(exc.errors(), body_fields=_required_fields(request))
+        return error_response(422, "ValidationError", detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -117,6 +119,15 @@ def database_unavailable(exc: Exception) -> JSONResponse:
 def _internal(exc: Exception) -> JSONResponse:
     logger.error("unexpected error: %s", type(exc).__name__)
     return error_response(500, "InternalError", "an unexpected error occurred; it was logged")
+
+
+def _required_fields(request: Request) -> list[str]:
+    """The required top-level fields of the body the route reads, if it is a model."""
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(body_field, "field_info", None), "annotation", None)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return []
+    return [name for name, field in model.model_fields.items() if field.is_required()]
 
 
 def _wrong_media_type(request: Request, exc: RequestValidationError) -> str | None:

@@ -120,17 +120,21 @@ class NewAgency(Payload):
     @model_validator(mode="after")
     def _kind_fields(self) -> NewAgency:
         if self.kind != AgencyKind.escort and (self.escorts_children or self.female_escorts):
-            raise ValueError("only an escort agency has escorts_children or female_escorts")
+            field = "escorts_children" if self.escorts_children else "female_escorts"
+            raise ValueError(f"{field}: only an escort agency has it; remove it")
         if self.kind != AgencyKind.shelter and self.accepts_children:
-            raise ValueError("only a shelter has accepts_children")
+            raise ValueError("accepts_children: only a shelter has it; remove it")
         if self.kind == AgencyKind.consulate and self.nationality_served is None:
-            raise ValueError("a consulate needs nationality_served: the nationality it verifies")
+            raise ValueError(
+                "nationality_served: a consulate needs it, the nationality it verifies "
+                "(an ISO 3166-1 alpha-2 code such as BD)"
+            )
         if self.kind != AgencyKind.consulate and self.nationality_served is not None:
-            raise ValueError("only a consulate has nationality_served")
+            raise ValueError("nationality_served: only a consulate has it; remove it")
         if self.kind == AgencyKind.shelter and self.capacity is None:
-            raise ValueError("a shelter needs a capacity (number of places)")
+            raise ValueError("capacity: a shelter needs it, its number of places")
         if self.kind != AgencyKind.shelter and self.capacity is not None:
-            raise ValueError("only a shelter has a capacity")
+            raise ValueError("capacity: only a shelter has it; remove it")
         return self
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -15,6 +16,7 @@ from pydantic import (
 )
 
 from core.countries import CountryCode
+from core.languages import LanguageCode
 from domain.plausible import DocumentExpiry, RecentMoment, TravelDate
 from models.enums import (
     FollowUpOutcome,
@@ -183,7 +185,11 @@ class Reopening(Payload):
 # --- launching a case ------------------------------------------------------------------
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Language = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=35)]
+
+
+def _each_once(codes: list[str]) -> list[str]:
+    """bn and ben are one language: kept once, in the order given."""
+    return list(dict.fromkeys(codes))
 
 
 class SurvivorIn(Payload):
@@ -193,16 +199,19 @@ class SurvivorIn(Payload):
     birth_date: date | None = None
     age_estimate: Annotated[int, Field(ge=0, le=120)] | None = None
     nationality: CountryCode
-    languages: Annotated[list[Language], Field(max_length=20)] = []
+    languages: Annotated[list[LanguageCode], Field(max_length=20), AfterValidator(_each_once)] = []
 
     @model_validator(mode="after")
     def _age_known(self) -> SurvivorIn:
         if self.birth_date is None and self.age_estimate is None:
-            raise ValueError("give the survivor's birth_date or, if unknown, an age_estimate")
+            raise ValueError(
+                "birth_date: give the survivor's birth date as YYYY-MM-DD or, if it is "
+                "unknown, an age_estimate in years"
+            )
         if self.birth_date is not None and self.birth_date > date.today():
-            raise ValueError("birth_date is in the future")
+            raise ValueError("birth_date: the date is in the future; check it")
         if self.birth_date is not None and self.birth_date.year < 1900:
-            raise ValueError("birth_date is before 1900")
+            raise ValueError("birth_date: the date is before 1900; check it")
         return self
 
 
@@ -220,13 +229,15 @@ class NewCase(Payload):
 
     @model_validator(mode="after")
     def _voluntary(self) -> NewCase:
-        if not (self.consent.repatriation and self.consent.data_sharing):
-            raise ValueError(
-                "repatriation is voluntary: a case needs the survivor's consent to "
-                "repatriation and to data sharing before it can be launched"
-            )
+        for purpose in ("repatriation", "data_sharing"):
+            if not getattr(self.consent, purpose):
+                raise ValueError(
+                    f"consent.{purpose}: repatriation is voluntary; a case is launched only "
+                    "with the survivor's consent to repatriation and to data sharing (true)"
+                )
         if self.current_country == self.survivor.nationality:
             raise ValueError(
-                "current_country is the survivor's nationality: there is nothing to repatriate"
+                "current_country: it is the survivor's nationality, so there is nothing to "
+                "repatriate; give the country where the survivor is now"
             )
         return self

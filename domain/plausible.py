@@ -48,3 +48,30 @@ def _travel_date(value: date) -> date:
 RecentMoment = Annotated[AwareDatetime, AfterValidator(_recent)]
 DocumentExpiry = Annotated[date, AfterValidator(_document_expiry)]
 TravelDate = Annotated[date, AfterValidator(_travel_date)]
+
+
+# Clocks of phones and offices disagree by minutes: a time this close to a limit passes.
+CLOCK_SLACK = timedelta(minutes=10)
+# A journey can leave ahead of its plan, but not weeks ahead: more likely a mistyped date.
+EARLY_DEPARTURE_DAYS = 14
+_SEND_DEPARTURE = "send the time the survivor left, with its zone, e.g. 2026-12-01T10:00:00+05:30"
+
+
+def departure_problem(
+    departed_at: datetime, *, launched_at: datetime, travel_date: date | None, now: datetime
+) -> str | None:
+    """Why a departure time cannot be the one meant, in words the escort can act on."""
+    if departed_at > now + CLOCK_SLACK:
+        return f"departed_at: the departure time is in the future; {_SEND_DEPARTURE}"
+    if departed_at < launched_at - CLOCK_SLACK:
+        return (
+            "departed_at: the departure time is before the case was launched "
+            f"({launched_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC); {_SEND_DEPARTURE}"
+        )
+    # The date where the escort was, as the travel date was planned in local days.
+    if travel_date is not None and (travel_date - departed_at.date()).days > EARLY_DEPARTURE_DAYS:
+        return (
+            f"departed_at: the departure is more than {EARLY_DEPARTURE_DAYS} days before "
+            f"the planned travel date ({travel_date.isoformat()}); check the date and its zone"
+        )
+    return None

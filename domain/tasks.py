@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
-from core.errors import Conflict, Forbidden, Invalid, NotFound, describe_validation_errors
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.validation import describe_validation_errors
 from domain import payloads
 from domain.access import COMPLETERS
 from domain.audit import Action, record_audit
 from domain.duplicates import apply_duplicate_answer
 from domain.events import enqueue_notification, record_event
+from domain.plausible import CLOCK_SLACK, departure_problem
 from domain.policy import Policy, is_minor_on
 from domain.progress import case_facts
 from domain.shelters import ensure_room
@@ -131,10 +133,18 @@ def complete_task(
         raise Conflict(f"this task is already {task.status}; it cannot be completed again")
     if case.status != CaseStatus.open:
         raise Conflict(f"the case is {case.status}; its tasks can no longer be completed")
+    adapter = TASKS[TaskKind(task.kind)].payload
     try:
-        payload = TASKS[TaskKind(task.kind)].payload.validate_python(body)
+        payload = adapter.validate_python(body)
     except ValidationError as error:
-        raise Invalid(describe_validation_errors(error.errors(include_input=False))) from None
+        # In a union's errors pydantic places the decision word first in the location.
+        tag = body.get("decision") if isinstance(body, dict) else None
+        detail = describe_validation_errors(
+            error.errors(include_input=False),
+            tag=tag,
+            expected_tags=list(adapter.core_schema.get("choices", {})),
+        )
+        raise Invalid(detail) from None
     outcome = outcome_of(TaskKind(task.kind), payload)
     # Guarded update: of two concurrent completions, exactly one changes the row. The
     # effects below run in the same transaction, so a refusal among them undoes it.
@@ -234,11 +244,17 @@ def _check_and_apply(
             obstacles = departure_obstacles(session, case, policy, now)
             if obstacles:
                 raise Conflict("the survivor cannot depart yet: " + "; ".join(obstacles))
-            if payload.departed_at > now + timedelta(minutes=10):
-                raise Invalid("departed_at: the departure time is in the future")
+            problem = departure_problem(
+                payload.departed_at,
+                launched_at=case.created_at,
+                travel_date=case.travel_date,
+                now=now,
+            )
+            if problem is not None:
+                raise Invalid(problem)
             case.departed_at = payload.departed_at
         case payloads.Handover():
-            if payload.received_at > now + timedelta(minutes=10):
+            if payload.received_at > now + CLOCK_SLACK:
                 raise Invalid("received_at: the handover time is in the future")
             if case.departed_at is not None and payload.received_at < case.departed_at:
                 raise Invalid("received_at: the handover is recorded as before the departure")

@@ -268,12 +268,13 @@ def transport_plan(c: Corridor, *, shelter: Member | None = None, **fields: Any)
     return plan
 
 
-def departure(*, hours_ago: float = 2) -> dict[str, Any]:
-    return {"departed_at": (utcnow() - timedelta(hours=hours_ago)).isoformat()}
+# A test's case is launched moments before its departure, which cannot come earlier.
+def departure(*, minutes_ago: float = 5) -> dict[str, Any]:
+    return {"departed_at": (utcnow() - timedelta(minutes=minutes_ago)).isoformat()}
 
 
-def handover(*, hours_ago: float = 1) -> dict[str, Any]:
-    return {"received_at": (utcnow() - timedelta(hours=hours_ago)).isoformat()}
+def handover(*, minutes_ago: float = 2) -> dict[str, Any]:
+    return {"received_at": (utcnow() - timedelta(minutes=minutes_ago)).isoformat()}
 
 
 def follow_up(outcome: str = "reintegrating") -> dict[str, Any]:

@@ -302,9 +302,8 @@ def test_body_that_is_not_an_object_is_told_so(
             with unchanged(settings):
                 response = client.post(url, json=body, headers=member.headers)
             detail = refused(response, 422)
-            assert detail in (
-                "the body must be a JSON object, a dictionary of fields",
-                "Field required",
+            assert detail == "the body must be a JSON object, a dictionary of fields" or (
+                detail.startswith("body: no body was sent; send a JSON object")
             ), detail
 
 
@@ -383,7 +382,8 @@ def test_unknown_fields_are_named_and_not_echoed(
             with unchanged(settings):
                 response = client.post(url, json=_with_unknown(good, path), headers=member.headers)
             detail = refused(response, 422)
-            assert "smuggled" in detail and "not permitted" in detail, detail
+            where = ".".join((*path, "smuggled"))
+            assert f"{where}: this is not a field Homeward accepts here; remove it" in detail
 
 
 def test_very_long_unknown_field_name_is_cut(

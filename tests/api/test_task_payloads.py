@@ -59,7 +59,7 @@ def test_verify_nationality_refuses_invalid_decisions(
         ({"decision": "maybe", "reason": SENTINEL}, "decision"),
         ({"decision": "APPROVED", "reason": SENTINEL}, "decision"),
         (approved | {"notes": SENTINEL}, "notes"),
-        ({"decision": "rejected", "reason": SENTINEL, "travel_document_number": "X"}, "Extra"),
+        ({"decision": "rejected", "reason": SENTINEL, "travel_document_number": "X"}, "remove it"),
         (approved | {"travel_document_expires_on": _days_from_today(-1)}, "expired"),
         (approved | {"travel_document_expires_on": _days_from_today(0)}, "expired"),
         (approved | {"travel_document_expires_on": "30/06/2027"}, "travel_document_expires_on"),
@@ -162,7 +162,7 @@ def test_confirm_handover_refuses_missing_or_impossible_times(
 ) -> None:
     case = factories.launch(client, corridor.ngo)
     task = factories.walk_to(client, corridor, case["id"], TaskKind.confirm_handover)
-    # The departure was confirmed two hours ago (factories.departure).
+    # The departure was confirmed minutes ago (factories.departure).
     invalid: list[tuple[Any, str]] = [
         ({}, "received_at"),
         ({"received_at": _ago(hours=3)}, "before the departure"),

@@ -96,13 +96,14 @@ def walk_to_closed(live: Live) -> str:
     live.complete("consul", case_id, "verify_nationality", APPROVED)
     live.complete("coordinator", case_id, "plan_transport", plan(live))
     live.complete("shelter", case_id, "accept_placement", {"decision": "accepted"})
-    departed = datetime.now(UTC) - timedelta(hours=2)
+    # Not before the launch, moments ago.
+    departed = datetime.now(UTC) - timedelta(minutes=5)
     live.complete("escort", case_id, "confirm_departure", {"departed_at": departed.isoformat()})
     live.complete(
         "shelter",
         case_id,
         "confirm_handover",
-        {"received_at": (departed + timedelta(hours=1)).isoformat()},
+        {"received_at": (departed + timedelta(minutes=3)).isoformat()},
     )
     for _ in range(2):  # follow-up offsets 0,0: both open at handover
         live.complete(

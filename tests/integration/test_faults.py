@@ -57,11 +57,11 @@ def launch_waiting(live: Live, n: int) -> list[dict[str, Any]]:
 
 
 def departure() -> dict[str, str]:
-    return {"departed_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat()}
+    return {"departed_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat()}
 
 
 def handover() -> dict[str, str]:
-    return {"received_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}
+    return {"received_at": (datetime.now(UTC) - timedelta(minutes=2)).isoformat()}
 
 
 FOLLOW_UP = {"outcome": "reintegrating", "notes": "settled"}
