@@ -766,7 +766,7 @@ def test_duplicates_across_two_ngos_with_spelling_variants(field: Live, timeline
     assert open_tasks(live, "coordinator2", later) == []
     assert open_tasks(live, "consul", later) == []
     # The later case is woken like any case a decision moves, not left to the next sweep.
-    wait_run_completed(live, later, "coordinator2", timeout=30)
+    wait_run_completed(live, later, "coordinator2", timeout=90)
     assert live.case("coordinator", earlier)["status"] == "open"
 
     live.complete("coordinator2", seeta, "resolve_duplicate", {"decision": "dismissed"})

@@ -39,25 +39,50 @@ def test_sweeps_are_named_as_sweeps_and_few_wait_ahead(live: Live) -> None:
     assert 1 <= len(scheduled) <= 180 // live.settings.sweep_seconds + 2, len(scheduled)
 
 
+def set_state(live: Live, run_id: str, state: str) -> dict[str, Any]:
+    response = httpx.post(
+        f"{live.stack.prefect_api_url}/flow_runs/{run_id}/set_state",
+        json={"state": {"type": state}},
+        timeout=10,
+    )
+    response.raise_for_status()
+    body = dict(response.json())
+    assert body["status"] == "ACCEPT", body
+    return body
+
+
 def test_a_sweep_killed_with_its_runner_does_not_hold_back_later_sweeps(live: Live) -> None:
-    killed: str | None = None
-    for _ in range(5):  # until the runner dies with a sweep still running
-        eventually(lambda: bool(sweeper_runs(live, "RUNNING")), 60, "a sweep to run")
-        running = {run["id"] for run in sweeper_runs(live, "RUNNING")}
-        live.stack.kill("runner")
-        left = {run["id"] for run in sweeper_runs(live, "RUNNING")} & running
-        if left:
-            killed = left.pop()
-            break
+    """What a runner killed mid-sweep leaves behind, made on purpose: a sweep that took the
+    deployment's slot, started, had its lease renewed for 300 s as Prefect's engine does,
+    and then lost its process."""
+    api = live.stack.prefect_api_url
+    live.stack.kill("runner")
+    try:
+        deployment = httpx.get(f"{api}/deployments/name/sweeper/{SWEEPER_NAME}", timeout=10)
+        deployment.raise_for_status()
+        eventually(lambda: not sweeper_runs(live, "RUNNING"), 60, "running sweeps to end")
+        created = httpx.post(
+            f"{api}/deployments/{deployment.json()['id']}/create_flow_run", json={}, timeout=10
+        )
+        created.raise_for_status()
+        orphan = created.json()["id"]
+        pending = set_state(live, orphan, "PENDING")
+        lease = pending["state"]["state_details"]["deployment_concurrency_lease_id"]
+        assert lease, pending
+        renewed = httpx.post(
+            f"{api}/v2/concurrency_limits/leases/{lease}/renew",
+            json={"lease_duration": 300},
+            timeout=10,
+        )
+        assert renewed.status_code < 300, renewed.text
+        set_state(live, orphan, "RUNNING")
+        done_before = {run["id"] for run in sweeper_runs(live, "COMPLETED")}
+    finally:
         live.stack.start_runner()
-    assert killed is not None, "every sweep finished before its runner could be killed"
-    done_before = {run["id"] for run in sweeper_runs(live, "COMPLETED")}
-    live.stack.start_runner()
-    # Prefect's engine leases a sweep's slot for 300 s at a time: without the runner's
-    # clean-up every sweep would be cancelled for up to five minutes.
+    # Without the runner's clean-up every sweep would be cancelled until the lease ran out.
     eventually(
         lambda: bool({run["id"] for run in sweeper_runs(live, "COMPLETED")} - done_before),
         90,
         "a sweep to complete after the runner's restart",
     )
-    assert killed not in {run["id"] for run in sweeper_runs(live, "RUNNING")}
+    assert orphan in {run["id"] for run in sweeper_runs(live, "CRASHED")}

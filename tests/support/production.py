@@ -31,9 +31,9 @@ import httpx
 import psycopg
 import yaml
 
-from core.crypto import Keyring, install_keyring
+from core.crypto import install_keyring
 from core.settings import Settings
-from tests.support.live import PASSWORD, Live, _seed, eventually, free_port
+from tests.support.live import PASSWORD, SESSION_KEYS, Live, _seed, eventually, free_port
 from tests.support.postgres import psycopg_url, running_postgres
 from tests.support.sink import Sink
 
@@ -142,7 +142,9 @@ def production_shape(root: Path, *, sink: Sink | None = None, **overrides: str) 
     `overrides`: environment variables given to every Homeward process on top of the
     compose file's (what an operator's .env file would add)."""
     services = compose()["services"]
-    keyring = Keyring.generate(source="the production shape")
+    # The session's ring, as every stack of a test session uses: the test process writes
+    # rows (and installs this ring) that every stack must read.
+    keyring = SESSION_KEYS
     with ExitStack() as cleanup:
         server_url = cleanup.enter_context(running_postgres())
         with psycopg.connect(psycopg_url(server_url), autocommit=True) as connection:
