@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import Text, and_, cast, func, or_
 from sqlmodel import Session, col, select
 
 from models import AuditEntry, User
@@ -82,10 +82,44 @@ def failed_logins_since(
 
 
 def audit_trail(session: Session, *, case_id: uuid.UUID) -> list[AuditEntry]:
-    return list(
-        session.exec(
-            select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(col(AuditEntry.at))
-        ).all()
+    """The case's entries, oldest first, with the task-list reads that returned its tasks.
+
+    A task-list read is one entry for the whole page, naming the tasks it returned by case;
+    in this trail it shows only this case's part, so that one case's trail never names the
+    other cases the reading agency works on."""
+    key = str(case_id)
+    # The JSON text holds the case id as a key of `tasks_by_case`; checked exactly below.
+    mentions = and_(
+        col(AuditEntry.action) == Action.read_tasks,
+        cast(col(AuditEntry.detail), Text).like(f'%"{key}"%'),
+    )
+    entries = session.exec(
+        select(AuditEntry)
+        .where(or_(col(AuditEntry.case_id) == case_id, mentions))
+        .order_by(col(AuditEntry.at))
+    ).all()
+    trail = []
+    for entry in entries:
+        if entry.case_id == case_id:
+            trail.append(entry)
+        elif key in (read := entry.detail.get("tasks_by_case") or {}):
+            trail.append(_case_part(entry, case_id, read[key]))
+    return trail
+
+
+def _case_part(entry: AuditEntry, case_id: uuid.UUID, task_ids: list[str]) -> AuditEntry:
+    """A copy of a task-list read as it concerns one case; never added to the session."""
+    detail = {k: entry.detail.get(k) for k in ("status", "kind")}
+    return AuditEntry(
+        id=entry.id,
+        at=entry.at,
+        user_id=entry.user_id,
+        agency_id=entry.agency_id,
+        username=entry.username,
+        action=entry.action,
+        case_id=case_id,
+        address=entry.address,
+        detail=detail | {"count": len(task_ids), "task_ids": task_ids},
     )
 
 

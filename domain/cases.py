@@ -20,11 +20,12 @@ from domain.audit import Action, audit_trail, record_audit
 from domain.duplicates import flag_likely_duplicates
 from domain.events import record_event
 from domain.notifications import NotificationState, undelivered_for_case
+from domain.paging import DEFAULT_LIMIT, Page, SortKey, after, decode_cursor, page_from, page_size
 from domain.payloads import NewCase
 from domain.policy import Policy
 from domain.progress import active_hold
 from models import Agency, AuditEntry, Case, Event, Survivor, Task, User
-from models.enums import NotificationStatus, Role, TaskStatus
+from models.enums import CaseStatus, NotificationStatus, Role, Stage, TaskStatus
 
 # No 0/O, 1/I/L: references are read aloud on the phone between agencies.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -149,6 +150,9 @@ def _readable(user: User) -> None:
         raise Forbidden("administrators manage agencies and users; they do not read cases")
 
 
+CASES_SORT = SortKey([col(Case.created_at), col(Case.id)], descending=True)
+
+
 def list_cases_for(
     session: Session,
     *,
@@ -156,17 +160,29 @@ def list_cases_for(
     now: datetime,
     overdue: bool | None = None,
     reference: str | None = None,
+    stage: Stage | None = None,
+    status: CaseStatus | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
     address: str | None = None,
-) -> list[Case]:
-    """The cases the user's agency takes part in, newest first; `overdue` keeps those with
-    (or without) an open task past its deadline, `reference` (any letter case) the one case
-    it names."""
+) -> Page[Case]:
+    """A page of the cases the user's agency takes part in, newest first; `overdue` keeps
+    those with (or without) an open task past its deadline, `reference` (any letter case)
+    the one case it names, `stage` and `status` those where the case is. `cursor` (from the
+    previous page) starts the page after the last case that page returned."""
     _readable(user)
+    size = page_size(limit)
     query = (
-        select(Case).where(case_visible_to(user.agency_id)).order_by(col(Case.created_at).desc())
+        select(Case)
+        .where(case_visible_to(user.agency_id))
+        .order_by(*(c.desc() for c in CASES_SORT.columns))
     )
     if reference is not None:
         query = query.where(Case.reference == case_reference(reference))
+    if stage is not None:
+        query = query.where(Case.stage == stage)
+    if status is not None:
+        query = query.where(Case.status == status)
     if overdue is not None:
         late = exists().where(
             col(Task.case_id) == col(Case.id),
@@ -174,13 +190,27 @@ def list_cases_for(
             col(Task.due_at) < now,
         )
         query = query.where(late if overdue else ~late)
-    cases = list(session.exec(query).all())
+    if cursor is not None:
+        query = query.where(
+            after(CASES_SORT, decode_cursor("cases", cursor, [datetime, uuid.UUID]))
+        )
+    page = page_from(
+        list(session.exec(query.limit(size + 1)).all()),
+        limit=size,
+        list_name="cases",
+        key_of=lambda c: (c.created_at, c.id),
+    )
     # One entry for the listing, not one per case: a list carries no survivor fields.
     record_audit(
-        session, action=Action.list_cases, at=now, user=user, address=address, count=len(cases)
+        session,
+        action=Action.list_cases,
+        at=now,
+        user=user,
+        address=address,
+        count=len(page.items),
     )
     session.flush()
-    return cases
+    return page
 
 
 def get_case_for(session: Session, *, user: User, case_id: uuid.UUID) -> Case:

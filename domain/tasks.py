@@ -17,6 +17,7 @@ from domain.access import COMPLETERS
 from domain.audit import Action, record_audit
 from domain.duplicates import apply_duplicate_answer
 from domain.events import enqueue_notification, record_event
+from domain.paging import DEFAULT_LIMIT, Page, SortKey, after, decode_cursor, page_from, page_size
 from domain.plausible import CLOCK_SLACK, departure_problem
 from domain.policy import Policy, is_minor_on
 from domain.progress import case_facts
@@ -42,6 +43,8 @@ from models.enums import (
     TaskStatus,
 )
 
+TASKS_SORT = SortKey([col(Task.due_at), col(Task.opened_at), col(Task.id)])
+
 
 def list_tasks_for(
     session: Session,
@@ -49,27 +52,44 @@ def list_tasks_for(
     user: User,
     now: datetime,
     status: TaskStatus | None = None,
+    kind: TaskKind | None = None,
     overdue: bool | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
     address: str | None = None,
-) -> list[tuple[Task, Case]]:
-    """The user's agency's tasks (its inbox when status is open), oldest due first;
-    `overdue` keeps the open ones past (or not past) their deadline."""
+) -> Page[tuple[Task, Case]]:
+    """A page of the user's agency's tasks (its inbox when status is open), oldest due
+    first; `kind` keeps one task kind, `overdue` the open ones past (or not past) their
+    deadline. `cursor` (from the previous page) starts after that page's last task."""
     if user.role == Role.admin:
         raise Forbidden("administrators have no inbox")
+    size = page_size(limit)
     query = (
         select(Task, Case)
         .join(Case, col(Case.id) == col(Task.case_id))
         .where(Task.agency_id == user.agency_id)
-        .order_by(col(Task.due_at), col(Task.opened_at))
+        .order_by(*TASKS_SORT.columns)
     )
     if status is not None:
         query = query.where(Task.status == status)
+    if kind is not None:
+        query = query.where(Task.kind == kind)
     if overdue is not None:
         late = and_(col(Task.status) == TaskStatus.open, col(Task.due_at) < now)
         query = query.where(late if overdue else ~late)
-    rows = [(task, case) for task, case in session.exec(query).all()]
-    _audit_inbox_read(session, rows, user=user, status=status, now=now, address=address)
-    return rows
+    if cursor is not None:
+        key = decode_cursor("tasks", cursor, [datetime, datetime, uuid.UUID])
+        query = query.where(after(TASKS_SORT, key))
+    page = page_from(
+        [(task, case) for task, case in session.exec(query.limit(size + 1)).all()],
+        limit=size,
+        list_name="tasks",
+        key_of=lambda row: (row[0].due_at, row[0].opened_at, row[0].id),
+    )
+    _audit_inbox_read(
+        session, page.items, user=user, status=status, kind=kind, now=now, address=address
+    )
+    return page
 
 
 def _audit_inbox_read(
@@ -78,28 +98,28 @@ def _audit_inbox_read(
     *,
     user: User,
     status: TaskStatus | None,
+    kind: TaskKind | None,
     now: datetime,
     address: str | None,
 ) -> None:
-    """One entry per case whose tasks were read, so that each case's trail shows who read
-    its decisions (their results may hold a travel document number or a note); one entry
-    without a case when there was nothing to read."""
-    kinds_by_case: dict[uuid.UUID, list[str]] = {}
+    """One entry for the page read, naming the tasks it returned by case: a task's result
+    may hold a travel document number or a note, and each case's audit trail shows who
+    read its tasks (see `audit_trail`)."""
+    tasks_by_case: dict[str, list[str]] = {}
     for task, case in rows:
-        kinds_by_case.setdefault(case.id, []).append(task.kind)
-    reads: list[tuple[uuid.UUID | None, list[str]]] = list(kinds_by_case.items()) or [(None, [])]
-    for case_id, kinds in reads:
-        record_audit(
-            session,
-            action=Action.read_tasks,
-            at=now,
-            user=user,
-            case_id=case_id,
-            address=address,
-            status=status,
-            count=len(kinds),
-            kinds=sorted(set(kinds)),
-        )
+        tasks_by_case.setdefault(str(case.id), []).append(str(task.id))
+    record_audit(
+        session,
+        action=Action.read_tasks,
+        at=now,
+        user=user,
+        address=address,
+        status=status,
+        kind=kind,
+        count=len(rows),
+        kinds=sorted({task.kind for task, _ in rows}),
+        tasks_by_case=tasks_by_case,
+    )
     session.flush()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -40,6 +40,9 @@ class Survivor(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
+    # The case list is read a page at a time, newest first with the id as tie-breaker.
+    __table_args__ = (Index("ix_case_created_at_id", "created_at", "id"),)
+
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     reference: str = Field(max_length=20, unique=True, index=True)
     survivor_id: uuid.UUID = Field(foreign_key="survivor.id", unique=True)

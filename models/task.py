@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -17,7 +17,13 @@ from models.types import EncryptedJSON, EnumText, UTCDateTime
 class Task(SQLModel, table=True):
     # (case, kind, round) is unique so that creating a task is idempotent: a flow run that
     # re-executes after a crash finds the task it already made instead of making another.
-    __table_args__ = (UniqueConstraint("case_id", "kind", "round", name="uq_task_case_kind_round"),)
+    # The inbox is read a page at a time in its sort order (due, opened, id), with or
+    # without a status: each index serves one of the two reads without a sort.
+    __table_args__ = (
+        UniqueConstraint("case_id", "kind", "round", name="uq_task_case_kind_round"),
+        Index("ix_task_agency_status_due", "agency_id", "status", "due_at", "opened_at", "id"),
+        Index("ix_task_agency_due", "agency_id", "due_at", "opened_at", "id"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     case_id: uuid.UUID = Field(foreign_key="case.id", index=True)

@@ -223,14 +223,34 @@ def tasks_of(
     status: str = "open",
 ) -> list[dict[str, Any]]:
     """The member's tasks with this status for one case (optionally one kind), by round."""
-    response = client.get("/api/v1/tasks", params={"status": status}, headers=member.headers)
-    assert response.status_code == 200, response.text
     found = [
         t
-        for t in response.json()
+        for t in every_page(client, member, "/api/v1/tasks", {"status": status})
         if t["case_id"] == str(case_id) and (kind is None or t["kind"] == kind)
     ]
     return sorted(found, key=lambda t: (t["kind"], t["round"]))
+
+
+def pages(
+    client: TestClient, member: Member, path: str, params: dict[str, Any] | None = None
+) -> list[list[dict[str, Any]]]:
+    """Every page of a list, following its `Link: <...>; rel="next"` header to the end."""
+    found: list[list[dict[str, Any]]] = []
+    url: str | None = path
+    query: dict[str, Any] | None = params
+    while url is not None:
+        response = client.get(url, params=query, headers=member.headers)
+        assert response.status_code == 200, response.text
+        found.append(response.json())
+        # The next page's URL carries every parameter, the cursor included.
+        url, query = response.links.get("next", {}).get("url"), None
+    return found
+
+
+def every_page(
+    client: TestClient, member: Member, path: str, params: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    return [item for page in pages(client, member, path, params) for item in page]
 
 
 def open_task(

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
 from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
 from api.idempotency import IdempotencyDep
+from api.paging import DEFAULT, PAGED, Cursor, Limit, link_next_page
 from api.schemas import AuditEntryPublic, CasePublic, CaseSummary, EventPublic
 from core.clock import utcnow
 from domain.cases import (
@@ -19,6 +20,7 @@ from domain.cases import (
 from domain.closure import reopen_case
 from domain.payloads import NewCase, Reopening
 from domain.policy import policy_for
+from models.enums import CaseStatus, Stage
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -58,8 +60,10 @@ def launch(
     return answer
 
 
-@router.get("")
+@router.get("", responses={status.HTTP_200_OK: PAGED})
 def cases(
+    request: Request,
+    response: Response,
     user: CurrentUser,
     session: SessionDep,
     address: ClientAddress,
@@ -74,14 +78,39 @@ def cases(
             examples=[REFERENCE_EXAMPLE],
         ),
     ] = None,
+    stage: Annotated[Stage | None, Query(description="Keep the cases at this stage.")] = None,
+    case_status: Annotated[
+        CaseStatus | None, Query(alias="status", description="Keep the cases with this status.")
+    ] = None,
+    limit: Limit = DEFAULT,
+    cursor: Cursor = None,
 ) -> list[CaseSummary]:
     """The cases your agency takes part in, newest first; `overdue=true` keeps those with
-    an open task past its deadline, `reference=HW-...` the case a notification named."""
-    found = list_cases_for(
-        session, user=user, overdue=overdue, reference=reference, now=utcnow(), address=address
+    an open task past its deadline, `reference=HW-...` the case a notification named,
+    `stage` and `status` the cases where they are. Filters combine.
+
+    The answer is one page, a JSON array of at most `limit` cases (default 50, at most
+    200). When there are more, the `Link` header names the next page,
+    `Link: </api/v1/cases?...&cursor=...>; rel="next"`: follow it as it is, until an answer
+    comes without it. Every page keeps to the cases your agency takes part in; paging never
+    repeats a case nor skips one that stays in the list (a case launched meanwhile is at the
+    top, for the next walk). A `limit` out of bounds or a `cursor` the list did not give
+    gets 422."""
+    page = list_cases_for(
+        session,
+        user=user,
+        overdue=overdue,
+        reference=reference,
+        stage=stage,
+        status=case_status,
+        limit=limit,
+        cursor=cursor,
+        now=utcnow(),
+        address=address,
     )
     session.commit()
-    return [CaseSummary.of(c) for c in found]
+    link_next_page(request, response, page.next_cursor)
+    return [CaseSummary.of(c) for c in page.items]
 
 
 @router.get("/{case_id}")

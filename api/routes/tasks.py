@@ -3,15 +3,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Response, status
+from fastapi import APIRouter, BackgroundTasks, Body, Request, Response, status
 
 from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
 from api.idempotency import IdempotencyDep
+from api.paging import DEFAULT, PAGED, Cursor, Limit, link_next_page
 from api.schemas import TaskCompletion, TaskPublic
 from core.clock import utcnow
 from domain.policy import policy_for
 from domain.tasks import cases_moved_by, complete_task, list_tasks_for
-from models.enums import TaskStatus
+from models.enums import TaskKind, TaskStatus
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -72,22 +73,43 @@ COMPLETION_EXAMPLES = {
 }
 
 
-@router.get("")
+@router.get("", responses={status.HTTP_200_OK: PAGED})
 def tasks(
+    request: Request,
+    response: Response,
     user: CurrentUser,
     session: SessionDep,
     address: ClientAddress,
     status: TaskStatus | None = None,
+    kind: TaskKind | None = None,
     overdue: bool | None = None,
+    limit: Limit = DEFAULT,
+    cursor: Cursor = None,
 ) -> list[TaskPublic]:
-    """Your agency's tasks; `status=open` is its inbox, `overdue=true` the open ones past
-    their deadline. Each read is audited."""
+    """Your agency's tasks, the earliest due first; `status=open` is its inbox, `kind`
+    keeps one task kind, `overdue=true` the open ones past their deadline. Filters combine.
+    Each read is audited (one entry per page, naming the tasks it returned).
+
+    The answer is one page, a JSON array of at most `limit` tasks (default 50, at most
+    200). When there are more, the `Link` header names the next page,
+    `Link: </api/v1/tasks?...&cursor=...>; rel="next"`: follow it as it is, until an answer
+    comes without it. A `limit` out of bounds or a `cursor` the list did not give gets
+    422."""
     now = utcnow()
-    found = list_tasks_for(
-        session, user=user, status=status, overdue=overdue, now=now, address=address
+    page = list_tasks_for(
+        session,
+        user=user,
+        status=status,
+        kind=kind,
+        overdue=overdue,
+        limit=limit,
+        cursor=cursor,
+        now=now,
+        address=address,
     )
     session.commit()
-    return [TaskPublic.of(t, c, now=now) for t, c in found]
+    link_next_page(request, response, page.next_cursor)
+    return [TaskPublic.of(t, c, now=now) for t, c in page.items]
 
 
 WAITING_TO_RESUME = {

@@ -54,10 +54,18 @@ def _case_id(value: Any) -> uuid.UUID:
     return uuid.UUID(str(value))
 
 
-def _tasks_entries(body: list[dict[str, Any]]) -> list[uuid.UUID | None]:
-    """GET /tasks leaves one entry per case whose tasks it returned, or one without a case."""
-    cases = list(dict.fromkeys(_case_id(t["case_id"]) for t in body))
-    return list(cases) or [None]
+def _inbox_read(request_params: Any, body: list[dict[str, Any]]) -> dict[str, Any]:
+    """GET /tasks leaves one entry per request, naming the tasks it returned by case."""
+    by_case: dict[str, list[str]] = {}
+    for task in body:
+        by_case.setdefault(task["case_id"], []).append(task["id"])
+    return {
+        "status": request_params.get("status"),
+        "kind": request_params.get("kind"),
+        "count": len(body),
+        "kinds": sorted({t["kind"] for t in body}),
+        "tasks_by_case": by_case,
+    }
 
 
 def _read_case_detail(body: dict[str, Any]) -> dict[str, Any]:
@@ -102,11 +110,7 @@ class Requests:
         elif method == "GET" and (m := re.fullmatch(rf"/api/v1/cases/({_ID})/audit", path)):
             expect_("read_audit", _case_id(m[1]), {"count": len(body)})
         elif method == "GET" and path == "/api/v1/tasks":
-            status = request.url.params.get("status")
-            for case_id in _tasks_entries(body):
-                kinds = [t["kind"] for t in body if _case_id(t["case_id"]) == case_id]
-                read = {"status": status, "count": len(kinds), "kinds": sorted(set(kinds))}
-                expect_("read_tasks", case_id, read)
+            expect_("read_tasks", None, _inbox_read(request.url.params, body))
         elif method == "POST" and re.fullmatch(rf"/api/v1/tasks/({_ID})/complete", path):
             task_detail = {
                 "task_id": body["id"],
@@ -246,7 +250,13 @@ def test_a_whole_case_leaves_one_audit_entry_per_read_and_change(
     rows = _audit_rows(settings)
     _matches(rows, calls.expected)
     # The endpoint: this case's entries, oldest first, before the read of the audit itself.
-    of_case = [e for e in calls.expected if e.case_id == uuid.UUID(case_id)]
+    # A task-list read is in the trail of each case whose tasks it returned.
+    of_case = [
+        e
+        for e in calls.expected
+        if e.case_id == uuid.UUID(case_id)
+        or (e.action == "read_tasks" and case_id in (e.detail or {})["tasks_by_case"])
+    ]
     entries = audit.json()
     assert [e["action"] for e in entries] == [e.action for e in of_case[:-1]]
     assert [(e["user_id"], e["agency_id"], e["username"]) for e in entries] == [
@@ -278,7 +288,13 @@ def test_an_empty_inbox_read_is_audited_without_a_case(
     (row,) = _audit_rows(settings)
 
     assert (row.action, row.case_id, row.username) == ("read_tasks", None, "other-shelter-user")
-    assert row.detail == {"status": "open", "count": 0, "kinds": []}
+    assert row.detail == {
+        "status": "open",
+        "kind": None,
+        "count": 0,
+        "kinds": [],
+        "tasks_by_case": {},
+    }
     assert calls.count() == Counter({"read_tasks": 1})
 
 

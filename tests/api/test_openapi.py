@@ -53,6 +53,22 @@ def test_the_case_list_takes_a_reference(client: TestClient) -> None:
     assert "reference" in reference["description"]
 
 
+def test_the_lists_take_a_limit_and_a_cursor_and_link_the_next_page(
+    client: TestClient,
+) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    filters = {"/api/v1/cases": {"stage", "status", "overdue"}, "/api/v1/tasks": {"kind"}}
+    for path, names in filters.items():
+        operation = document["paths"][path]["get"]
+        parameters = {p["name"]: p for p in operation["parameters"]}
+        assert set(parameters) >= {"limit", "cursor"} | names, path
+        limit = parameters["limit"]["schema"]
+        assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 200, 50), path
+        assert not parameters["cursor"]["required"], path
+        assert "Link" in operation["responses"]["200"]["headers"], path
+        assert 'rel="next"' in operation["description"], path
+
+
 def test_timeline_events_say_who_acted(client: TestClient) -> None:
     document = client.get("/api/v1/openapi.json").json()
     event = document["components"]["schemas"]["EventPublic"]

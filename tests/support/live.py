@@ -67,9 +67,15 @@ class Live:
         return self.tokens[username]
 
     def get(self, who: str, path: str, **params: Any) -> Any:
+        """The answer's body; for a paged list, every page's items, following `Link`."""
         response = self.http.get(f"/api/v1{path}", headers=self.login(who), params=params)
         response.raise_for_status()
-        return response.json()
+        body = response.json()
+        while isinstance(body, list) and "next" in response.links:
+            response = self.http.get(response.links["next"]["url"], headers=self.login(who))
+            response.raise_for_status()
+            body += response.json()
+        return body
 
     def post(self, who: str, path: str, body: dict[str, Any]) -> httpx.Response:
         return self.http.post(f"/api/v1{path}", headers=self.login(who), json=body)
