@@ -22,3 +22,13 @@ def error(response: Response, status: int) -> str:
     assert isinstance(body["detail"], str) and body["detail"], body
     detail: str = body["detail"]
     return detail
+
+
+# Planted in refused bodies: no answer may carry it back.
+PLANTED = "Planted-Value-8e41"
+
+
+def refused(response: Response) -> str:
+    """A 422 that does not carry back the value planted in the refused body; its detail."""
+    assert PLANTED not in response.text
+    return error(response, 422)
