@@ -22,6 +22,7 @@ from api.routes import (
 )
 from core.settings import Settings
 from domain.corridors import corridors_for
+from web.app import install_pages
 
 
 def create_app(
@@ -68,5 +69,6 @@ def create_app(
     ):
         v1.include_router(module.router)
     app.include_router(v1)
+    install_pages(app)
     document_api(app)
     return app

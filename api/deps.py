@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
 import anyio
-from fastapi import Depends, Path, Request
+from fastapi import BackgroundTasks, Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -114,6 +114,22 @@ def get_waker(request: Request) -> Waker:
 
 
 WakerDep = Annotated[Waker, Depends(get_waker)]
+
+
+def wake_after_decision(
+    settings: Settings,
+    wake: Waker,
+    background: BackgroundTasks,
+    case_id: uuid.UUID,
+    also: list[uuid.UUID] | None = None,
+) -> bool:
+    """After the decision's commit: wake its case now (True when the engine took the wake)
+    and the other cases it moved once the answer is sent."""
+    woken = wake(settings, case_id)
+    for other in also or []:
+        if other != case_id:
+            background.add_task(wake, settings, other)
+    return woken
 
 
 def get_admin(user: CurrentUser) -> User:

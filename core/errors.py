@@ -33,10 +33,15 @@ class Conflict(HomewardError):
 
 
 class Invalid(HomewardError):
-    """A payload that parses but breaks a rule a person can fix."""
+    """A payload that parses but breaks a rule a person can fix; `problems` are its
+    sentences one by one ("field: what to send"), the detail joins them."""
 
     status_code = 422
     kind = "ValidationError"
+
+    def __init__(self, detail: str, *, problems: list[str] | None = None) -> None:
+        super().__init__(detail)
+        self.problems = problems or [detail]
 
 
 class Unauthorized(HomewardError):

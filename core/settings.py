@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=365, ge=0)
     jwt_secret: SecretStr | None = None
     token_minutes: int = Field(default=8 * 60, ge=1)
+    # The pages' sign-in: it ends after this many minutes without a page request, and in
+    # any case this many hours after signing in.
+    web_idle_minutes: int = Field(default=30, ge=1)
+    web_session_hours: int = Field(default=12, ge=1)
     # Keys encrypting personal data at rest: comma-separated `id:base64key` entries, the
     # first encrypts, all decrypt. Unset: a ring generated into <data_dir>/encryption-keys.
     # Parsed by core.crypto, whose errors never quote a key (pydantic's would).

@@ -82,12 +82,35 @@ def describe_validation_errors(
     it first in the location of the member's errors, where it is not a field; `expected_tags`
     are its accepted values, named when it is missing. `body_fields`
     are the required fields of the body, named when no body came at all."""
+    problems = validation_problems(
+        errors, tag=tag, expected_tags=expected_tags, body_fields=body_fields
+    )
+    return "; ".join(problems) or "the request is not valid"
+
+
+def validation_problems(
+    errors: Iterable[Mapping[str, Any]],
+    *,
+    tag: object = None,
+    expected_tags: Sequence[str] = (),
+    body_fields: Sequence[str] = (),
+) -> list[str]:
+    """The sentences of describe_validation_errors, each once, in order: "field: what to
+    send" where the problem is in one field."""
     parts: list[str] = []
     for error in errors:
         part = _describe(error, tag=tag, expected_tags=expected_tags, body_fields=body_fields)
         if part not in parts:
             parts.append(part)
-    return "; ".join(parts) or "the request is not valid"
+    return parts
+
+
+def problem_field(problem: str) -> tuple[str | None, str]:
+    """A problem's field (a dotted path) and its message; None for a problem of the whole."""
+    leading = _LEADING_FIELD.match(problem)
+    if leading is None:
+        return None, problem
+    return leading.group(1), leading.group(2)
 
 
 def _describe(

@@ -34,6 +34,20 @@ COMPLETERS: dict[TaskKind, frozenset[Role]] = {
 
 LAUNCHERS = frozenset({Role.coordinator})
 CASE_READERS = frozenset(Role) - {Role.admin}
+# Who reads a case's audit trail: these roles of the NGO that coordinates it.
+AUDIT_READERS = frozenset({Role.coordinator, Role.supervisor})
+
+
+def launches_cases(user: User) -> bool:
+    return user.role in LAUNCHERS
+
+
+def reads_cases(user: User) -> bool:
+    return user.role in CASE_READERS
+
+
+def reads_audit(case: Case, user: User) -> bool:
+    return user.role in AUDIT_READERS and case.coordinator_agency_id == user.agency_id
 
 
 class View(StrEnum):

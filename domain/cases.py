@@ -15,7 +15,15 @@ from sqlmodel import Session, col, select
 
 from core.clock import age_on
 from core.errors import Forbidden, Invalid, NotFound
-from domain.access import CASE_READERS, LAUNCHERS, View, case_visible_to, survivor_fields, view_for
+from domain.access import (
+    View,
+    case_visible_to,
+    launches_cases,
+    reads_audit,
+    reads_cases,
+    survivor_fields,
+    view_for,
+)
 from domain.audit import Action, audit_trail, record_audit
 from domain.duplicates import flag_likely_duplicates
 from domain.events import record_event
@@ -84,10 +92,6 @@ def waiting_to_resume(case: Case, now: datetime) -> bool:
     return requested is not None and now - requested > RESUME_EXPECTED_WITHIN
 
 
-# Who may read a case's audit trail: those who answer for the case in its coordinating NGO.
-AUDIT_READERS = frozenset({Role.coordinator, Role.supervisor})
-
-
 def launch_case(
     session: Session,
     *,
@@ -99,7 +103,7 @@ def launch_case(
 ) -> CaseDetail:
     """Record a new case for the user's NGO and return it as the launcher sees it; the flow
     run is started after commit."""
-    if user.role not in LAUNCHERS:
+    if not launches_cases(user):
         raise Forbidden("only a coordinator can launch a case")
     person = data.survivor
     survivor = Survivor(**person.model_dump())
@@ -146,7 +150,7 @@ def _unused_reference(session: Session) -> str:
 
 
 def _readable(user: User) -> None:
-    if user.role not in CASE_READERS:
+    if not reads_cases(user):
         raise Forbidden("administrators manage agencies and users; they do not read cases")
 
 
@@ -368,7 +372,7 @@ def audit_for(
     """The case's audit trail, oldest first, for its coordinating NGO's coordinators and
     supervisors. This read is itself audited, after the trail is taken."""
     case = get_case_for(session, user=user, case_id=case_id)
-    if user.role not in AUDIT_READERS or case.coordinator_agency_id != user.agency_id:
+    if not reads_audit(case, user):
         raise Forbidden("only a coordinator or supervisor of the coordinating NGO reads the audit")
     entries = audit_trail(session, case_id=case.id)
     record_audit(

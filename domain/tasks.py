@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -11,9 +12,9 @@ from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound
-from core.validation import describe_validation_errors
+from core.validation import validation_problems
 from domain import payloads
-from domain.access import COMPLETERS
+from domain.access import COMPLETERS, View
 from domain.audit import Action, record_audit
 from domain.duplicates import apply_duplicate_answer
 from domain.events import enqueue_notification, record_event
@@ -92,6 +93,29 @@ def list_tasks_for(
     return page
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """An open task of a case: what must be done, by which agency, by when."""
+
+    task: Task
+    agency_name: str
+
+
+def waiting_on(session: Session, *, user: User, case: Case, view: View) -> list[Waiting]:
+    """Who must act now on a case the user reads (see `case_detail` for `view`), the
+    soonest due first: every open task for the coordinating NGO, the user's own agency's
+    open tasks for any other agency."""
+    query = (
+        select(Task, Agency.name)
+        .join(Agency, col(Agency.id) == col(Task.agency_id))
+        .where(Task.case_id == case.id, Task.status == TaskStatus.open)
+        .order_by(col(Task.due_at), col(Task.id))
+    )
+    if view != View.full:
+        query = query.where(Task.agency_id == user.agency_id)
+    return [Waiting(task, name) for task, name in session.exec(query).all()]
+
+
 def _audit_inbox_read(
     session: Session,
     rows: list[tuple[Task, Case]],
@@ -134,6 +158,20 @@ def get_task_for(session: Session, *, user: User, task_id: uuid.UUID) -> tuple[T
     return row[0], row[1]
 
 
+def latest_task_of_kind(
+    session: Session, *, user: User, case_id: uuid.UUID, kind: TaskKind
+) -> Task:
+    """The user's agency's task of this kind on the case: the open one, else the latest."""
+    task = session.exec(
+        select(Task)
+        .where(Task.case_id == case_id, Task.agency_id == user.agency_id, Task.kind == kind)
+        .order_by(col(Task.status) != TaskStatus.open, col(Task.opened_at).desc())
+    ).first()
+    if task is None:
+        raise NotFound("no such task")
+    return task
+
+
 def complete_task(
     session: Session,
     *,
@@ -159,12 +197,12 @@ def complete_task(
     except ValidationError as error:
         # In a union's errors pydantic places the decision word first in the location.
         tag = body.get("decision") if isinstance(body, dict) else None
-        detail = describe_validation_errors(
+        problems = validation_problems(
             error.errors(include_input=False),
             tag=tag,
             expected_tags=list(adapter.core_schema.get("choices", {})),
         )
-        raise Invalid(detail) from None
+        raise Invalid("; ".join(problems), problems=problems) from None
     outcome = outcome_of(TaskKind(task.kind), payload)
     # Guarded update: of two concurrent completions, exactly one changes the row. The
     # effects below run in the same transaction, so a refusal among them undoes it.

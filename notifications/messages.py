@@ -23,45 +23,46 @@ class Message:
 
 
 @dataclass(frozen=True)
-class _TaskWording:
+class TaskWording:
     short: str
     long: str
 
 
-_TASKS: dict[str, _TaskWording] = {
-    TaskKind.verify_nationality: _TaskWording(
+# A task's name (short) and what it asks (long), in notifications and on the pages.
+TASK_WORDING: dict[str, TaskWording] = {
+    TaskKind.verify_nationality: TaskWording(
         "Verify nationality", "Verify nationality and issue a travel document"
     ),
-    TaskKind.plan_transport: _TaskWording(
+    TaskKind.plan_transport: TaskWording(
         "Plan transport", "Plan safe transport, an escort and a receiving shelter"
     ),
-    TaskKind.accept_placement: _TaskWording(
+    TaskKind.accept_placement: TaskWording(
         "Accept placement", "Accept or decline the shelter placement"
     ),
-    TaskKind.confirm_departure: _TaskWording("Confirm departure", "Confirm the departure"),
-    TaskKind.confirm_handover: _TaskWording(
+    TaskKind.confirm_departure: TaskWording("Confirm departure", "Confirm the departure"),
+    TaskKind.confirm_handover: TaskWording(
         "Confirm handover", "Confirm the handover at the receiving shelter"
     ),
-    TaskKind.record_follow_up: _TaskWording(
+    TaskKind.record_follow_up: TaskWording(
         "Record follow-up", "Record the outcome of a reintegration follow-up"
     ),
-    TaskKind.provide_information: _TaskWording(
+    TaskKind.provide_information: TaskWording(
         "Answer the consulate", "Answer the consulate's question about the case"
     ),
-    TaskKind.reissue_travel_document: _TaskWording(
+    TaskKind.reissue_travel_document: TaskWording(
         "Re-issue travel document", "Re-issue the travel document: it runs out before travel"
     ),
-    TaskKind.record_document: _TaskWording(
+    TaskKind.record_document: TaskWording(
         "Record a document", "Record a document required before departure"
     ),
-    TaskKind.accept_transfer: _TaskWording(
+    TaskKind.accept_transfer: TaskWording(
         "Accept transfer", "Accept or reject a transfer to your shelter"
     ),
-    TaskKind.resolve_duplicate: _TaskWording(
+    TaskKind.resolve_duplicate: TaskWording(
         "Check a possible duplicate",
         "Check whether another agency registered the same survivor; link or dismiss",
     ),
-    TaskKind.approve_closure: _TaskWording(
+    TaskKind.approve_closure: TaskWording(
         "Supervisor: decide on closure", "A supervisor decides whether the case may close"
     ),
 }
@@ -149,7 +150,7 @@ def render(notification: Notification, *, public_url: str) -> Message:
             title=f"{APP_NAME} {reference}: case halted",
             body=(
                 f"Case {reference}: case halted. Your open task on it is withdrawn; "
-                f"no action is needed.\nYour open tasks: {base}/api/v1/tasks?status=open"
+                f"no action is needed.\nYour open tasks: {base}/inbox"
             ),
         )
     if notification.kind == TASK_WITHDRAWN:
@@ -157,7 +158,7 @@ def render(notification: Notification, *, public_url: str) -> Message:
             title=f"{APP_NAME} {reference}: task withdrawn",
             body=(
                 f"Case {reference}: a task of yours on this case is withdrawn; no action is "
-                f"needed.\nYour open tasks: {base}/api/v1/tasks?status=open"
+                f"needed.\nYour open tasks: {base}/inbox"
             ),
         )
     if notification.kind in _DEADLINES:
@@ -170,21 +171,20 @@ def render(notification: Notification, *, public_url: str) -> Message:
     phrase, sentence = notice
     return Message(
         title=f"{APP_NAME} {reference}: {phrase}",
-        body=(
-            f"Case {reference}: {sentence}\n"
-            f"Case details: {base}/api/v1/cases/{notification.case_id}"
-        ),
+        body=(f"Case {reference}: {sentence}\nCase details: {base}/cases/{reference}"),
     )
 
 
 def _task_assigned(notification: Notification, *, reference: str, base: str) -> Message:
-    wording = _TASKS.get(notification.task_kind or "")
+    wording = TASK_WORDING.get(notification.task_kind or "")
     if wording is None:
         raise ValueError(f"no message text for task kind {notification.task_kind!r}")
     lines = [f"Case {reference}: {wording.long}."]
     if notification.due_at is not None:
         lines.append(f"Due: {format_due(notification.due_at)}")
-    lines.append(f"Your open tasks: {base}/api/v1/tasks?status=open")
+    # The task's page (through the sign-in page when needed), named by what the message
+    # already says: the case and the task kind, no internal id.
+    lines.append(f"Open the task: {base}/cases/{reference}/tasks/{notification.task_kind}")
     return Message(
         title=f"{APP_NAME} {reference}: action needed \N{EM DASH} {wording.short}",
         body="\n".join(lines),
@@ -193,16 +193,16 @@ def _task_assigned(notification: Notification, *, reference: str, base: str) -> 
 
 def _deadline(notification: Notification, *, reference: str, base: str) -> Message:
     phrase, sentence = _DEADLINES[notification.kind]
-    wording = _TASKS.get(notification.task_kind or "")
+    wording = TASK_WORDING.get(notification.task_kind or "")
     if wording is None:
         raise ValueError(f"no message text for task kind {notification.task_kind!r}")
     lines = [f"Case {reference}: the task \u201c{wording.short}\u201d {sentence}."]
     if notification.due_at is not None:
         lines.append(f"Was due: {format_due(notification.due_at)}")
     if notification.kind == "task_overdue":
-        lines.append(f"Your open tasks: {base}/api/v1/tasks?status=open")
+        lines.append(f"Your open tasks: {base}/inbox")
     elif notification.kind == "task_overdue_alert":
-        lines.append(f"Case details: {base}/api/v1/cases/{notification.case_id}")
+        lines.append(f"Case details: {base}/cases/{reference}")
     return Message(
         title=f"{APP_NAME} {reference}: {phrase} \N{EM DASH} {wording.short}", body="\n".join(lines)
     )
@@ -210,13 +210,13 @@ def _deadline(notification: Notification, *, reference: str, base: str) -> Messa
 
 def _departure_hold(notification: Notification, *, reference: str, base: str) -> Message:
     phrase, sentence = _DEPARTURE_HOLDS[notification.kind]
-    wording = _TASKS.get(notification.task_kind or "")
+    wording = TASK_WORDING.get(notification.task_kind or "")
     if wording is None:
         raise ValueError(f"no message text for task kind {notification.task_kind!r}")
     return Message(
         title=f"{APP_NAME} {reference}: {phrase} \N{EM DASH} {wording.short}",
         body=(
             f"Case {reference}: the task \u201c{wording.short}\u201d {sentence}.\n"
-            f"Your open tasks: {base}/api/v1/tasks?status=open"
+            f"Your open tasks: {base}/inbox"
         ),
     )

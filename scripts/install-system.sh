@@ -2,7 +2,9 @@
 # Install the Debian packages the test suite needs; does nothing when they are present.
 set -euo pipefail
 
-PACKAGES=(postgresql)
+# PostgreSQL for the tests on it; Chromium and the region's fonts for the browser tests
+# (tests/web), which drive this browser: Playwright downloads none of its own.
+PACKAGES=(postgresql chromium fonts-noto-core)
 
 missing=()
 for package in "${PACKAGES[@]}"; do
@@ -23,4 +25,4 @@ fi
 
 echo "installing system packages: ${missing[*]}"
 "${as_root[@]}" apt-get update
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"

@@ -5,7 +5,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Request, Response, status
 
-from api.deps import ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.deps import (
+    ClientAddress,
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    WakerDep,
+    wake_after_decision,
+)
 from api.idempotency import IdempotencyDep
 from api.paging import DEFAULT, PAGED, Cursor, Limit, link_next_page
 from api.schemas import TaskCompletion, TaskPublic
@@ -159,11 +166,10 @@ def complete(
     # A replay answers 200 with the task: the decision is kept either way.
     idempotency.remember(session, 200, answer, case_id=case.id)
     session.commit()
-    waiting = not wake(settings, case.id)
-    # Other cases the decision moved (the other half of a linked duplicate).
-    for moved in cases_moved_by(task, case):
-        if moved != case.id:
-            background.add_task(wake, settings, moved)
+    # Other cases the decision moved too (the other half of a linked duplicate).
+    waiting = not wake_after_decision(
+        settings, wake, background, case.id, also=cases_moved_by(task, case)
+    )
     if waiting:
         response.status_code = status.HTTP_202_ACCEPTED
         response.headers["Location"] = f"/api/v1/cases/{case.id}"

@@ -45,7 +45,7 @@ def test_task_assigned_names_the_task_the_due_time_and_the_inbox() -> None:
     assert message.body == (
         "Case HW-AB12-CD34: Verify nationality and issue a travel document.\n"
         "Due: 2026-12-01 14:00 UTC\n"
-        "Your open tasks: https://homeward.example.org/api/v1/tasks?status=open"
+        "Open the task: https://homeward.example.org/cases/HW-AB12-CD34/tasks/verify_nationality"
     )
 
 
@@ -57,8 +57,10 @@ def test_every_task_kind_has_a_message(task_kind: TaskKind) -> None:
 
     assert row.case_reference in render(row, public_url=PUBLIC_URL).title
     assert "2026-12-01 14:00 UTC" in text
-    assert f"{PUBLIC_URL}/api/v1/tasks?status=open" in text
-    assert task_kind.value not in text  # a phrase for people, not an identifier
+    link = f"{PUBLIC_URL}/cases/{row.case_reference}/tasks/{task_kind}"
+    assert link in text
+    # A phrase for people, not an identifier (which only the link carries).
+    assert task_kind.value not in text.replace(link, "")
 
 
 @pytest.mark.parametrize("kind", NOTICES)
@@ -69,7 +71,7 @@ def test_notices_carry_the_reference_and_link_to_the_case(kind: str) -> None:
 
     assert row.case_reference in message.title
     assert row.case_reference in message.body
-    assert f"{PUBLIC_URL}/api/v1/cases/{row.case_id}" in message.body
+    assert f"{PUBLIC_URL}/cases/{row.case_reference}" in message.body
 
 
 def test_case_halted_says_nothing_but_that_and_links_to_the_inbox_only() -> None:
@@ -78,7 +80,7 @@ def test_case_halted_says_nothing_but_that_and_links_to_the_inbox_only() -> None
     message = render(row, public_url=PUBLIC_URL)
 
     assert row.case_reference in message.title and "halted" in message.title
-    assert f"{PUBLIC_URL}/api/v1/tasks?status=open" in message.body
+    assert f"{PUBLIC_URL}/inbox" in message.body
     assert "/cases/" not in message.body  # the agency no longer sees the case
     assert "consent" not in message.body.lower()  # no reason is given
 
@@ -151,14 +153,14 @@ def test_escalation_gives_the_focal_point_no_case_link() -> None:
     # The focal point takes no part in the case: it sees no case and gets no link to one.
     row = a_notification(kind="task_escalated", task_kind="verify_nationality")
 
-    assert "/api/v1/cases/" not in render(row, public_url=PUBLIC_URL).body
+    assert "/cases/" not in render(row, public_url=PUBLIC_URL).body
 
 
 def test_withdrawn_task_message_says_no_action_is_needed() -> None:
     message = render(a_notification(kind="task_withdrawn"), public_url=PUBLIC_URL)
 
     assert "no action is needed" in message.body
-    assert "/api/v1/cases/" not in message.body
+    assert "/cases/" not in message.body
 
 
 @pytest.mark.parametrize(
@@ -179,7 +181,7 @@ def test_departure_hold_messages_name_the_task_and_link_to_the_inbox_only(
 
     assert message.title == f"Homeward HW-AB12-CD34: {phrase} \u2014 Confirm departure"
     assert message.body.startswith("Case HW-AB12-CD34: the task \u201cConfirm departure\u201d ")
-    assert message.body.endswith(f"Your open tasks: {PUBLIC_URL}/api/v1/tasks?status=open")
+    assert message.body.endswith(f"Your open tasks: {PUBLIC_URL}/inbox")
     # Never why: a court case or a document is the coordinating agency's to know.
     for reason in ("legal", "court", "document", "expired", "Due:"):
         assert reason not in message.body

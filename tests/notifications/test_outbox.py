@@ -128,7 +128,7 @@ def test_deliver_sends_and_marks_the_row_sent(
     assert set(stored.delivered_targets) == {fingerprint(u) for u in agency.notify_urls}
     [message] = sink.messages("a")
     assert case.reference in message["title"]
-    assert f"https://homeward.example.org/api/v1/cases/{case.id}" in message["body"]
+    assert f"https://homeward.example.org/cases/{case.reference}" in message["body"]
     assert deliver(notification_id, settings=settings, now_fn=at(T0)) == DeliveryResult.skipped
     assert sink.count() == 2
 

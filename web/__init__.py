@@ -1,0 +1,1 @@
+"""The pages of Homeward, server-rendered, for the people of every agency."""

@@ -1,0 +1,120 @@
+"""The pages' part of the application: routes, static files, error pages, security headers.
+
+Every path outside `/api/` and the API's documentation is a page. An error raised while
+answering a page is shown as a page (a 404 looks the same whether the case does not exist
+or is not yours); an error of the JSON API stays JSON."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from core.errors import HomewardError
+from web.render import page
+from web.routes import cases, front, work
+from web.session import SignInNeeded
+
+STATIC = Path(__file__).parent / "static"
+
+# No inline script or style anywhere: every script and style sheet is a file of Homeward's.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+# Files change only with a release; a page (which holds survivor data) is never cached.
+STATIC_CACHE = "public, max-age=3600"
+
+_NOT_PAGES = ("/api/", "/docs")
+
+
+def is_page(request: Request) -> bool:
+    return not request.url.path.startswith(_NOT_PAGES)
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        if is_page(request):
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+            if request.url.path.startswith("/static/"):
+                response.headers["Cache-Control"] = STATIC_CACHE
+        return response
+
+
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+# What a person is told for each error status, when the error's own words are not theirs.
+_HEADINGS = {
+    400: "This request could not be read",
+    401: "Sign in first",
+    403: "This is not yours to do",
+    404: "Not found",
+    405: "This page cannot be used that way",
+    409: "Someone else got there first",
+    413: "What you sent is too large",
+    422: "Something in the form needs fixing",
+    429: "Too many attempts",
+    503: "Homeward is busy or its database is down",
+}
+
+
+def error_page(request: Request, status_code: int, detail: str | None) -> Response:
+    # A 404 says nothing of why: no such case and not your case read the same.
+    shown = None if status_code in (404, 500) else detail
+    response = page(
+        request,
+        "error.html",
+        {"status_code": status_code, "heading": _HEADINGS.get(status_code), "detail": shown},
+        status_code=status_code,
+    )
+    return response
+
+
+def _page_or(previous: Handler) -> Handler:
+    async def answer_of(request: Request, exc: Exception) -> Response:
+        answer = previous(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if not is_page(request):
+            return await answer_of(request, exc)
+        if isinstance(exc, SignInNeeded):
+            return RedirectResponse(exc.sign_in_url(), status_code=303)
+        if isinstance(exc, HomewardError):
+            return error_page(request, exc.status_code, exc.detail)
+        if isinstance(exc, RequestValidationError):
+            # A malformed id in a page's path: as if there were no such thing.
+            return error_page(request, 404, None)
+        if isinstance(exc, StarletteHTTPException):
+            return error_page(request, exc.status_code, None)
+        answer = await answer_of(request, exc)  # logs it, by kind only
+        return error_page(request, answer.status_code, None)
+
+    return handle
+
+
+def install_pages(app: FastAPI) -> None:
+    for module in (front, work, cases):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for kind, previous in list(app.exception_handlers.items()):
+        app.exception_handlers[kind] = _page_or(previous)
+    app.add_middleware(SecurityHeaders)
