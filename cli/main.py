@@ -153,6 +153,7 @@ def up(
         if inbox:
             inbox.stop()
         raise typer.Exit(1) from None
+    typer.echo(f"  Pages:      {stack.api_url}/   (sign in as any login below)")
     typer.echo(f"  API:        {stack.api_url}/api/v1   (docs: {stack.api_url}/docs)")
     typer.echo(f"  Prefect UI: {stack.prefect_ui_url}")
     typer.echo(f"  Logs:       {stack.log_dir}")

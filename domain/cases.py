@@ -166,14 +166,16 @@ def list_cases_for(
     reference: str | None = None,
     stage: Stage | None = None,
     status: CaseStatus | None = None,
+    blocked: bool | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
     address: str | None = None,
 ) -> Page[Case]:
     """A page of the cases the user's agency takes part in, newest first; `overdue` keeps
     those with (or without) an open task past its deadline, `reference` (any letter case)
-    the one case it names, `stage` and `status` those where the case is. `cursor` (from the
-    previous page) starts the page after the last case that page returned."""
+    the one case it names, `stage` and `status` those where the case is, `blocked` those
+    the workflow cannot move on (or can). `cursor` (from the previous page) starts the page
+    after the last case that page returned."""
     _readable(user)
     size = page_size(limit)
     query = (
@@ -187,6 +189,9 @@ def list_cases_for(
         query = query.where(Case.stage == stage)
     if status is not None:
         query = query.where(Case.status == status)
+    if blocked is not None:
+        reason = col(Case.blocked_reason)
+        query = query.where(reason.is_not(None) if blocked else reason.is_(None))
     if overdue is not None:
         late = exists().where(
             col(Task.case_id) == col(Case.id),

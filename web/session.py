@@ -27,7 +27,9 @@ from api.deps import SessionDep, SettingsDep
 from core.clock import utcnow
 from core.errors import Forbidden, HomewardError
 from core.settings import Settings
+from domain.access import launches_cases
 from domain.agencies import active_user
+from domain.dashboard import reads_dashboard
 from models import User
 from models.enums import Role
 
@@ -136,6 +138,9 @@ class Visitor:
     username: str
     role: Role
     agency_id: uuid.UUID
+    # What the navigation offers them, as the domain's policy says.
+    launches_cases: bool = False
+    reads_dashboard: bool = False
 
 
 def signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> Visitor:
@@ -154,7 +159,13 @@ def signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> V
         ) from None
     request.state.page_session = page
     visitor = Visitor(
-        user=user, page=page, username=user.username, role=user.role, agency_id=user.agency_id
+        user=user,
+        page=page,
+        username=user.username,
+        role=user.role,
+        agency_id=user.agency_id,
+        launches_cases=launches_cases(user),
+        reads_dashboard=reads_dashboard(user),
     )
     request.state.visitor = visitor
     return visitor

@@ -82,6 +82,13 @@ def cases(
     case_status: Annotated[
         CaseStatus | None, Query(alias="status", description="Keep the cases with this status.")
     ] = None,
+    blocked: Annotated[
+        bool | None,
+        Query(
+            description="Keep the cases the workflow cannot move on (`blocked_reason` set), "
+            "or with false those it can."
+        ),
+    ] = None,
     limit: Limit = DEFAULT,
     cursor: Cursor = None,
 ) -> list[CaseSummary]:
@@ -103,6 +110,7 @@ def cases(
         reference=reference,
         stage=stage,
         status=case_status,
+        blocked=blocked,
         limit=limit,
         cursor=cursor,
         now=utcnow(),

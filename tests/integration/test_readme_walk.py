@@ -24,7 +24,7 @@ WALK_PORT = 8000
 
 def readme_walk() -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Walk a case to `closed`", 1)[1]
+    section = readme.split("## Walk a case to `closed` with the API", 1)[1]
     match = re.search(r"```sh\n(.*?)```", section, re.S)
     assert match, "the README's walk has no shell block"
     return match.group(1)

@@ -15,7 +15,7 @@ from api.schemas import AuditEntryPublic, CasePublic, CaseSummary, EventPublic
 from core.clock import utcnow
 from core.errors import Invalid, NotFound
 from core.validation import validation_problems
-from domain.access import launches_cases, reads_audit
+from domain.access import reads_audit
 from domain.cases import (
     audit_for,
     case_detail,
@@ -76,6 +76,7 @@ def case_list(
     stage: Stage | None = None,
     case_status: CaseStatus | None = None,
     overdue: bool | None = None,
+    blocked: bool | None = None,
     q: str | None = None,
     cursor: str | None = None,
 ) -> Response:
@@ -88,6 +89,7 @@ def case_list(
         reference=reference,
         stage=stage,
         status=case_status,
+        blocked=blocked,
         limit=LIST_PAGE,
         cursor=cursor or None,
         address=address,
@@ -97,6 +99,7 @@ def case_list(
         "stage": stage.value if stage else "",
         "case_status": case_status.value if case_status else "",
         "overdue": "true" if overdue else "",
+        "blocked": "true" if blocked else "",
         "q": reference or "",
     }
     return page(
@@ -109,7 +112,7 @@ def case_list(
             "active": {k: v for k, v in filters.items() if v},
             "stages": [*STAGES, Stage.closed],
             "statuses": list(CaseStatus),
-            "launches": launches_cases(visitor.user),
+            "launches": visitor.launches_cases,
         },
     )
 
