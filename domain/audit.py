@@ -38,6 +38,7 @@ class Action(StrEnum):
     retry_notification = "retry_notification"
     login_success = "login_success"
     login_failure = "login_failure"
+    logout = "logout"
 
 
 def record_audit(

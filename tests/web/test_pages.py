@@ -11,9 +11,12 @@ from pathlib import Path
 
 import jwt
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from core.clock import utcnow
+from core.db import session_scope
 from core.settings import Settings
+from models import AuditEntry
 from tests import factories
 from tests.web.conftest import KEY, csrf_of, sign_in
 from web.app import CONTENT_SECURITY_POLICY
@@ -188,7 +191,7 @@ def test_a_page_asked_for_signed_out_comes_back_after_sign_in(
 
 
 def test_sign_out_ends_the_session_and_needs_the_token(
-    client: TestClient, corridor: factories.Corridor
+    client: TestClient, corridor: factories.Corridor, settings: Settings
 ) -> None:
     sign_in(client, corridor.ngo.username)
     inbox = client.get("/inbox")
@@ -197,6 +200,11 @@ def test_sign_out_ends_the_session_and_needs_the_token(
     assert out.status_code == 303
     assert "signed_out" in out.headers["location"]
     assert client.get("/inbox", follow_redirects=False).status_code == 303
+    with session_scope(settings.resolved_database_url) as session:
+        actions = session.exec(
+            select(AuditEntry.action).where(AuditEntry.user_id == corridor.ngo.user_id)
+        ).all()
+    assert actions.count("login_success") == 1 and actions.count("logout") == 1
 
 
 def test_an_idle_session_ends(

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from api.deps import ClientAddress, SessionDep, SettingsDep
 from core.clock import utcnow
 from domain.agencies import TooManyLogins, authenticate
+from domain.audit import Action, record_audit
 from web.render import page
 from web.session import (
     COOKIE,
@@ -125,10 +126,14 @@ def sign_in(
 @router.post("/logout")
 def sign_out(
     visitor: VisitorDep,
+    session: SessionDep,
     settings: SettingsDep,
+    address: ClientAddress,
     csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     check_csrf(visitor, csrf)
+    record_audit(session, action=Action.logout, at=utcnow(), user=visitor.user, address=address)
+    session.commit()
     response = RedirectResponse("/login?signed_out=1", status_code=status.HTTP_303_SEE_OTHER)
     clear_cookie(response, settings)
     return response
