@@ -1,7 +1,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-system venv lint test up
+.PHONY: install install-system venv lint test up messages
 
 install: venv
 
@@ -24,3 +24,7 @@ test: install-system venv
 
 up: venv
 	$(BIN)/homeward up --demo
+
+# Extract the pages' words and bring every language's catalog up to date with them.
+messages: venv
+	scripts/messages.sh

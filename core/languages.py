@@ -60,3 +60,23 @@ _SCHEMA = {
 }
 
 LanguageCode = Annotated[str, AfterValidator(language_code), WithJsonSchema(_SCHEMA)]
+
+
+# The languages Homeward speaks, on its pages and in its notifications, in the order a
+# language menu offers them.
+SPOKEN: tuple[str, ...] = ("en", "bn", "ne", "hi", "ur", "si", "ta")
+# Scripts written right to left: the one list every page and message consults.
+RIGHT_TO_LEFT: frozenset[str] = frozenset({"ur", "ar", "fa", "ps", "dv", "sd"})
+
+
+def direction(code: str) -> str:
+    return "rtl" if code in RIGHT_TO_LEFT else "ltr"
+
+
+def spoken(code: str | None) -> str | None:
+    """The spoken language a code stands for (bn-BD, ben and BN are bn), or None."""
+    if not code:
+        return None
+    base = code.strip().replace("_", "-").split("-")[0].lower()
+    base = _AS_TWO_LETTER.get(base, base)
+    return base if base in SPOKEN else None

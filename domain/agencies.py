@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from core.clock import as_utc
 from core.countries import CountryCode
 from core.errors import Conflict, HomewardError, Invalid, NotFound, Unauthorized
+from core.languages import SPOKEN, spoken
 from core.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from domain.audit import (
     LOGIN_FAILURES_ALLOWED,
@@ -213,6 +214,19 @@ def get_agency(session: Session, agency_id: uuid.UUID) -> Agency:
     if agency is None:
         raise NotFound("no such agency")
     return agency
+
+
+def set_language(
+    session: Session, *, user: User, language: str | None, native_digits: bool
+) -> User:
+    """The language a user reads Homeward in (None: their agency's), and their digits."""
+    if language is not None and spoken(language) is None:
+        raise Invalid(f"language: Homeward speaks {', '.join(SPOKEN)}")
+    user.language = spoken(language)
+    user.native_digits = native_digits
+    session.add(user)
+    session.flush()
+    return user
 
 
 def create_user(

@@ -44,3 +44,8 @@ class User(SQLModel, table=True):
     role: Role = Field(sa_type=EnumText)
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The language the pages speak to them in, once they chose one (else their agency's).
+    language: str | None = Field(default=None, max_length=8)
+    # Numbers in the digits of their script (Bengali, Devanagari, Eastern Arabic) where it
+    # has its own.
+    native_digits: bool = False

@@ -22,6 +22,7 @@ from core.errors import HomewardError
 from web.render import page
 from web.routes import cases, dashboard, front, work
 from web.session import SignInNeeded
+from web.words import N_
 
 STATIC = Path(__file__).parent / "static"
 
@@ -63,16 +64,16 @@ Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 # What a person is told for each error status, when the error's own words are not theirs.
 _HEADINGS = {
-    400: "This request could not be read",
-    401: "Sign in first",
-    403: "This is not yours to do",
-    404: "Not found",
-    405: "This page cannot be used that way",
-    409: "Someone else got there first",
-    413: "What you sent is too large",
-    422: "Something in the form needs fixing",
-    429: "Too many attempts",
-    503: "Homeward is busy or its database is down",
+    400: N_("This request could not be read"),
+    401: N_("Sign in first"),
+    403: N_("This is not yours to do"),
+    404: N_("Not found"),
+    405: N_("This page cannot be used that way"),
+    409: N_("Someone else got there first"),
+    413: N_("What you sent is too large"),
+    422: N_("Something in the form needs fixing"),
+    429: N_("Too many attempts"),
+    503: N_("Homeward is busy or its database is down"),
 }
 
 

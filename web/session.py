@@ -28,7 +28,7 @@ from core.clock import utcnow
 from core.errors import Forbidden, HomewardError
 from core.settings import Settings
 from domain.access import launches_cases
-from domain.agencies import active_user
+from domain.agencies import active_user, get_agency
 from domain.dashboard import reads_dashboard
 from models import User
 from models.enums import Role
@@ -138,6 +138,10 @@ class Visitor:
     username: str
     role: Role
     agency_id: uuid.UUID
+    # Their language: their own choice, else their agency's (web.i18n.choose decides).
+    language: str | None = None
+    agency_language: str | None = None
+    native_digits: bool = False
     # What the navigation offers them, as the domain's policy says.
     launches_cases: bool = False
     reads_dashboard: bool = False
@@ -164,6 +168,9 @@ def signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> V
         username=user.username,
         role=user.role,
         agency_id=user.agency_id,
+        language=user.language,
+        agency_language=get_agency(session, user.agency_id).language,
+        native_digits=user.native_digits,
         launches_cases=launches_cases(user),
         reads_dashboard=reads_dashboard(user),
     )

@@ -11,9 +11,10 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import ClientAddress, SessionDep, SettingsDep
 from core.clock import utcnow
-from domain.agencies import TooManyLogins, authenticate
+from core.languages import spoken
+from domain.agencies import TooManyLogins, authenticate, set_language
 from domain.audit import Action, record_audit
-from web.render import page
+from web.render import LANGUAGE_COOKIE, page
 from web.session import (
     COOKIE,
     CSRF_FIELD,
@@ -25,6 +26,7 @@ from web.session import (
     safe_next,
     set_cookie,
 )
+from web.words import N_
 
 router = APIRouter(include_in_schema=False)
 
@@ -91,7 +93,7 @@ def sign_in(
             settings,
             next_path=target,
             username=username,
-            problem="The sign-in form was out of date; sign in again.",
+            problem=N_("The sign-in form was out of date; sign in again."),
             status_code=status.HTTP_403_FORBIDDEN,
         )
     now = utcnow()
@@ -114,7 +116,7 @@ def sign_in(
             settings,
             next_path=target,
             username=username,
-            problem="Wrong username or password.",
+            problem=N_("Wrong username or password."),
             status_code=status.HTTP_401_UNAUTHORIZED,
         )
     response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
@@ -136,4 +138,44 @@ def sign_out(
     session.commit()
     response = RedirectResponse("/login?signed_out=1", status_code=status.HTTP_303_SEE_OTHER)
     clear_cookie(response, settings)
+    return response
+
+
+@router.post("/language")
+def change_language(
+    visitor: VisitorDep,
+    session: SessionDep,
+    csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    language: Annotated[str, Form()] = "",
+    native_digits: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/inbox",
+) -> Response:
+    """Remember the signed-in person's language (empty: their agency's) and digits."""
+    check_csrf(visitor, csrf)
+    set_language(
+        session,
+        user=visitor.user,
+        language=language or None,
+        native_digits=native_digits == "yes",
+    )
+    session.commit()
+    return RedirectResponse(safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/language")
+def language_before_sign_in(
+    settings: SettingsDep, lang: str = "", next: str = "/login"
+) -> Response:
+    """The sign-in page's language links: kept in a cookie of this browser only."""
+    response = RedirectResponse(safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
+    chosen = spoken(lang)
+    if chosen is not None:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            chosen,
+            httponly=True,
+            samesite="lax",
+            secure=settings.resolved_public_url.startswith("https://"),
+            max_age=365 * 24 * 3600,
+        )
     return response
