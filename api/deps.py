@@ -13,12 +13,12 @@ from sqlmodel import Session
 
 from api.security import user_id_from_token
 from core.db import concurrent_sessions, engine_for
-from core.errors import Forbidden, Unauthorized
+from core.errors import Unauthorized
 from core.settings import Settings
+from domain.access import require_admin
 from domain.agencies import active_user
 from domain.cases import REFERENCE_EXAMPLE, case_id_for
 from models import User
-from models.enums import Role
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -133,9 +133,7 @@ def wake_after_decision(
 
 
 def get_admin(user: CurrentUser) -> User:
-    if user.role != Role.admin:
-        raise Forbidden("only an administrator can do this")
-    return user
+    return require_admin(user)
 
 
 AdminUser = Annotated[User, Depends(get_admin)]

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlmodel import Session, col, select
 
 from core.clock import age_on
+from core.errors import Forbidden
 from domain.workflow import TASKS, Party
 from models import Case, Survivor, Task, User
 from models.enums import CaseStatus, Role, Stage, TaskKind, TaskStatus
@@ -36,6 +37,17 @@ LAUNCHERS = frozenset({Role.coordinator})
 CASE_READERS = frozenset(Role) - {Role.admin}
 # Who reads a case's audit trail: these roles of the NGO that coordinates it.
 AUDIT_READERS = frozenset({Role.coordinator, Role.supervisor})
+
+
+def administers(user: User) -> bool:
+    return user.role == Role.admin
+
+
+def require_admin(user: User) -> User:
+    """The user, if an administrator: the one check of the API's admin routes and pages."""
+    if not administers(user):
+        raise Forbidden("only an administrator can do this")
+    return user
 
 
 def launches_cases(user: User) -> bool:

@@ -209,6 +209,14 @@ def list_agencies(session: Session) -> list[Agency]:
     return list(session.exec(select(Agency).order_by(col(Agency.country), col(Agency.name))).all())
 
 
+def list_users(session: Session, *, agency_id: uuid.UUID | None = None) -> list[User]:
+    """The accounts, active or not, of one agency or of every agency, by username."""
+    query = select(User).order_by(col(User.username))
+    if agency_id is not None:
+        query = query.where(User.agency_id == agency_id)
+    return list(session.exec(query).all())
+
+
 def get_agency(session: Session, agency_id: uuid.UUID) -> Agency:
     agency = session.get(Agency, agency_id)
     if agency is None:

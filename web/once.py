@@ -62,7 +62,10 @@ def claim_form(
 
 
 def remember_location(
-    session: Session, claim: Claim | StoredAnswer | None, location: str, case_id: uuid.UUID
+    session: Session,
+    claim: Claim | StoredAnswer | None,
+    location: str,
+    case_id: uuid.UUID | None,
 ) -> None:
     if isinstance(claim, Claim):
         remember_answer(

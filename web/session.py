@@ -27,7 +27,7 @@ from api.deps import SessionDep, SettingsDep
 from core.clock import utcnow
 from core.errors import Forbidden, HomewardError
 from core.settings import Settings
-from domain.access import launches_cases
+from domain.access import administers, launches_cases
 from domain.agencies import active_user, get_agency
 from domain.dashboard import reads_dashboard
 from models import User
@@ -145,6 +145,7 @@ class Visitor:
     # What the navigation offers them, as the domain's policy says.
     launches_cases: bool = False
     reads_dashboard: bool = False
+    administers: bool = False
 
 
 def signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> Visitor:
@@ -173,6 +174,7 @@ def signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> V
         native_digits=user.native_digits,
         launches_cases=launches_cases(user),
         reads_dashboard=reads_dashboard(user),
+        administers=administers(user),
     )
     request.state.visitor = visitor
     return visitor

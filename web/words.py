@@ -8,7 +8,9 @@ from __future__ import annotations
 from models.enums import (
     AgencyKind,
     CaseStatus,
+    DocumentKind,
     FollowUpOutcome,
+    NotificationStatus,
     Role,
     Sex,
     Stage,
@@ -93,6 +95,16 @@ WORDS: dict[str, dict[str, str]] = {
         AgencyKind.shelter: N_("Shelter"),
         AgencyKind.escort: N_("Escort"),
         AgencyKind.government: N_("Government"),
+    },
+    "document": {
+        DocumentKind.travel_document: N_("Travel document"),
+        DocumentKind.child_protection_clearance: N_("Child protection clearance"),
+        DocumentKind.exit_permit: N_("Exit permit"),
+    },
+    "notification_status": {
+        NotificationStatus.pending: N_("Waiting for its next attempt"),
+        NotificationStatus.sent: N_("Delivered"),
+        NotificationStatus.failed: N_("Failed"),
     },
     # The decision words of task outcomes and what the timeline records.
     "outcome": {

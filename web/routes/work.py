@@ -45,6 +45,8 @@ def inbox(
     address: ClientAddress,
     cursor: str | None = None,
 ) -> Response:
+    if visitor.administers:  # administrators have no inbox: their work is elsewhere
+        return RedirectResponse("/admin", status_code=status.HTTP_303_SEE_OTHER)
     now = utcnow()
     found = list_tasks_for(
         session,
