@@ -154,6 +154,20 @@ def _readable(user: User) -> None:
         raise Forbidden("administrators manage agencies and users; they do not read cases")
 
 
+_CORRIDOR = re.compile(r"^([A-Za-z]{2})\s*[->]\s*([A-Za-z]{2})$")
+
+
+def corridor_codes(corridor: str) -> tuple[str, str]:
+    """("IN", "BD") for "IN-BD" (or "in>bd"): where the survivor is, and home."""
+    found = _CORRIDOR.match(corridor.strip())
+    if found is None:
+        raise Invalid(
+            "corridor: give the country where the survivor is and the home country as two "
+            "ISO 3166 codes, e.g. IN-BD"
+        )
+    return found.group(1).upper(), found.group(2).upper()
+
+
 CASES_SORT = SortKey([col(Case.created_at), col(Case.id)], descending=True)
 
 
@@ -167,6 +181,7 @@ def list_cases_for(
     stage: Stage | None = None,
     status: CaseStatus | None = None,
     blocked: bool | None = None,
+    corridor: str | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
     address: str | None = None,
@@ -174,8 +189,9 @@ def list_cases_for(
     """A page of the cases the user's agency takes part in, newest first; `overdue` keeps
     those with (or without) an open task past its deadline, `reference` (any letter case)
     the one case it names, `stage` and `status` those where the case is, `blocked` those
-    the workflow cannot move on (or can). `cursor` (from the previous page) starts the page
-    after the last case that page returned."""
+    the workflow cannot move on (or can), `corridor` ("IN-BD") those from one country to one
+    home country. `cursor` (from the previous page) starts the page after the last case that
+    page returned."""
     _readable(user)
     size = page_size(limit)
     query = (
@@ -192,6 +208,14 @@ def list_cases_for(
     if blocked is not None:
         reason = col(Case.blocked_reason)
         query = query.where(reason.is_not(None) if blocked else reason.is_(None))
+    if corridor is not None:
+        origin, home = corridor_codes(corridor)
+        query = query.where(
+            Case.current_country == origin,
+            exists().where(
+                col(Survivor.id) == col(Case.survivor_id), col(Survivor.nationality) == home
+            ),
+        )
     if overdue is not None:
         late = exists().where(
             col(Task.case_id) == col(Case.id),

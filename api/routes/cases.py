@@ -89,6 +89,14 @@ def cases(
             "or with false those it can."
         ),
     ] = None,
+    corridor: Annotated[
+        str | None,
+        Query(
+            description="Keep the cases of one corridor: where the survivor is, then the "
+            "home country, as ISO 3166 codes.",
+            examples=["IN-BD"],
+        ),
+    ] = None,
     limit: Limit = DEFAULT,
     cursor: Cursor = None,
 ) -> list[CaseSummary]:
@@ -111,6 +119,7 @@ def cases(
         stage=stage,
         status=case_status,
         blocked=blocked,
+        corridor=corridor,
         limit=limit,
         cursor=cursor,
         now=utcnow(),

@@ -52,3 +52,15 @@ def test_the_dashboard_is_for_those_who_answer_for_the_cases(
     sign_in(client, corridor.consulate.username)
     assert client.get("/dashboard").status_code == 403
     assert 'href="/dashboard"' not in client.get("/inbox").text
+
+
+def test_the_case_list_keeps_one_corridor(client: TestClient, corridor: factories.Corridor) -> None:
+    to_bangladesh = factories.launch(client, corridor.ngo)
+    to_nepal = factories.launch(client, corridor.ngo, nationality="NP")
+    sign_in(client, corridor.ngo.username)
+    listed = client.get("/cases?corridor=IN-BD").text
+    assert to_bangladesh["reference"] in listed and to_nepal["reference"] not in listed
+    api = client.get("/api/v1/cases", params={"corridor": "in>np"}, headers=corridor.ngo.headers)
+    assert [c["reference"] for c in api.json()] == [to_nepal["reference"]]
+    wrong = client.get("/api/v1/cases", params={"corridor": "India"}, headers=corridor.ngo.headers)
+    assert wrong.status_code == 422 and "e.g. IN-BD" in wrong.json()["detail"]

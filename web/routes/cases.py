@@ -77,6 +77,7 @@ def case_list(
     case_status: CaseStatus | None = None,
     overdue: bool | None = None,
     blocked: bool | None = None,
+    corridor: str | None = None,
     q: str | None = None,
     cursor: str | None = None,
 ) -> Response:
@@ -90,6 +91,7 @@ def case_list(
         stage=stage,
         status=case_status,
         blocked=blocked,
+        corridor=corridor or None,
         limit=LIST_PAGE,
         cursor=cursor or None,
         address=address,
@@ -100,6 +102,7 @@ def case_list(
         "case_status": case_status.value if case_status else "",
         "overdue": "true" if overdue else "",
         "blocked": "true" if blocked else "",
+        "corridor": corridor or "",
         "q": reference or "",
     }
     return page(
