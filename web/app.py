@@ -20,7 +20,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from core.errors import HomewardError
 from web.render import page
-from web.routes import cases, front, work
+from web.routes import case_actions, cases, front, work
 from web.session import SignInNeeded
 
 STATIC = Path(__file__).parent / "static"
@@ -112,7 +112,7 @@ def _page_or(previous: Handler) -> Handler:
 
 
 def install_pages(app: FastAPI) -> None:
-    for module in (front, work, cases):
+    for module in (front, work, cases, case_actions):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for kind, previous in list(app.exception_handlers.items()):
