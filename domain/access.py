@@ -62,6 +62,39 @@ def reads_audit(case: Case, user: User) -> bool:
     return user.role in AUDIT_READERS and case.coordinator_agency_id == user.agency_id
 
 
+# What the coordinating NGO's coordinators and supervisors do on its case besides tasks;
+# the domain function of each asks the same question, so a page shows a form only to whom
+# the function lets act.
+HOLD_KEEPERS = frozenset({Role.coordinator, Role.supervisor})
+CONSENT_KEEPERS = frozenset({Role.coordinator, Role.supervisor})
+REOPENERS = frozenset({Role.coordinator, Role.supervisor})
+# Who asks another shelter to take in a survivor in their shelter's care.
+TRANSFER_SENDERS = frozenset({Role.shelter_officer})
+
+
+def places_holds(case: Case, user: User) -> bool:
+    """Places and releases the case's legal holds (and reads them)."""
+    return user.role in HOLD_KEEPERS and case.coordinator_agency_id == user.agency_id
+
+
+def records_consent(case: Case, user: User) -> bool:
+    return user.role in CONSENT_KEEPERS and case.coordinator_agency_id == user.agency_id
+
+
+def reopens_case(case: Case, user: User) -> bool:
+    return user.role in REOPENERS and case.coordinator_agency_id == user.agency_id
+
+
+def has_in_care(case: Case, user: User) -> bool:
+    """The user's shelter holds the survivor (its place taken)."""
+    return case.shelter_agency_id == user.agency_id and case.placed_at is not None
+
+
+def transfers_survivor(case: Case, user: User) -> bool:
+    """Asks another shelter to take the survivor in, and withdraws that request."""
+    return has_in_care(case, user) and user.role in TRANSFER_SENDERS
+
+
 class View(StrEnum):
     """How much of the survivor an agency sees, by the part it plays in the case."""
 

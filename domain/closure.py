@@ -12,14 +12,13 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from core.errors import Conflict, Forbidden
+from domain.access import reopens_case
 from domain.audit import Action, record_audit
 from domain.cases import get_case_for
 from domain.events import record_event
 from domain.payloads import Reopening
 from models import Case, User
-from models.enums import CaseStatus, ClosureReview, Role, Stage
-
-REOPENERS = frozenset({Role.coordinator, Role.supervisor})
+from models.enums import CaseStatus, ClosureReview, Stage
 
 
 def reopen_case(
@@ -32,7 +31,7 @@ def reopen_case(
     address: str | None = None,
 ) -> Case:
     visible = get_case_for(session, user=user, case_id=case_id)
-    if visible.coordinator_agency_id != user.agency_id or user.role not in REOPENERS:
+    if not reopens_case(visible, user):
         raise Forbidden("only the coordinating NGO's coordinators and supervisors reopen a case")
     case = session.exec(select(Case).where(Case.id == visible.id).with_for_update()).one()
     if case.status != CaseStatus.closed:

@@ -15,16 +15,14 @@ from pydantic import model_validator
 from sqlmodel import Session, select
 
 from core.errors import Conflict, Forbidden
-from domain.access import View, view_for
+from domain.access import records_consent
 from domain.audit import Action, record_audit
 from domain.cases import get_case_for
 from domain.events import record_event
 from domain.payloads import Payload
 from domain.progress import withdraw_open_tasks
 from models import Case, ConsentRecord, User
-from models.enums import CaseStatus, ConsentPurpose, Role, Stage, TaskKind
-
-CONSENT_KEEPERS = frozenset({Role.coordinator, Role.supervisor})
+from models.enums import CaseStatus, ConsentPurpose, Stage, TaskKind
 
 
 class ConsentChange(Payload):
@@ -59,7 +57,7 @@ def change_consent(
 ) -> Case:
     """Record consent answers and halt, resume or close the case accordingly."""
     case = get_case_for(session, user=user, case_id=case_id)
-    if user.role not in CONSENT_KEEPERS or view_for(session, case, user) != View.full:
+    if not records_consent(case, user):
         raise Forbidden("only the coordinating NGO records the survivor's consent")
     case = session.exec(select(Case).where(Case.id == case.id).with_for_update()).one()
     if case.status in (CaseStatus.closed, CaseStatus.rejected):

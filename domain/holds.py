@@ -14,15 +14,15 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from core.errors import Conflict, Forbidden, NotFound
+from domain.access import places_holds
 from domain.audit import Action, record_audit
 from domain.cases import get_case_for
 from domain.events import record_event
 from domain.payloads import HoldReleaseIn, NewHold
 from domain.progress import active_hold
 from models import Case, LegalHold, User
-from models.enums import CaseStatus, Role, Stage
+from models.enums import CaseStatus, Stage
 
-HOLD_KEEPERS = frozenset({Role.coordinator, Role.supervisor})
 # After departure a hold has nothing left to block.
 _BEFORE_DEPARTURE = (Stage.identification, Stage.consular_verification, Stage.safe_transport)
 
@@ -160,6 +160,6 @@ def holds_of(
 
 def _kept_case(session: Session, user: User, case_id: uuid.UUID) -> Case:
     case = get_case_for(session, user=user, case_id=case_id)
-    if case.coordinator_agency_id != user.agency_id or user.role not in HOLD_KEEPERS:
+    if not places_holds(case, user):
         raise Forbidden("only the coordinating NGO's coordinators and supervisors manage holds")
     return case

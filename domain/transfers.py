@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from domain.access import has_in_care, transfers_survivor
 from domain.audit import Action, record_audit
 from domain.events import enqueue_notification, record_event
 from domain.payloads import NewTransfer
@@ -21,9 +22,8 @@ from domain.progress import withdraw_open_tasks
 from domain.shelters import ensure_room
 from domain.workflow import due_at
 from models import Agency, Case, Survivor, Task, User
-from models.enums import AgencyKind, CaseStatus, Role, Stage, TaskKind, TaskStatus
+from models.enums import AgencyKind, CaseStatus, Stage, TaskKind, TaskStatus
 
-SENDERS = frozenset({Role.shelter_officer})
 # A survivor can be transferred once in the shelter's care: from the handover on.
 _TRANSFERABLE = (Stage.shelter_handover, Stage.reintegration_followup)
 
@@ -216,9 +216,9 @@ def apply_transfer_answer(
 
 def _case_held_by(session: Session, user: User, case_id: uuid.UUID) -> Case:
     case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).first()
-    if case is None or case.shelter_agency_id != user.agency_id or case.placed_at is None:
+    if case is None or not has_in_care(case, user):
         raise NotFound("no such case in your shelter's care")
-    if user.role not in SENDERS:
+    if not transfers_survivor(case, user):
         raise Forbidden("only a shelter officer can transfer a survivor")
     if case.status != CaseStatus.open:
         raise Conflict(f"the case is {case.status}; it cannot be transferred")

@@ -20,7 +20,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from core.errors import HomewardError
 from web.render import page
-from web.routes import admin, cases, dashboard, front, work
+from web.routes import admin, case_actions, cases, dashboard, front, work
 from web.session import SignInNeeded
 from web.words import N_
 
@@ -113,7 +113,7 @@ def _page_or(previous: Handler) -> Handler:
 
 
 def install_pages(app: FastAPI) -> None:
-    for module in (front, work, cases, dashboard, admin):
+    for module in (front, work, cases, case_actions, dashboard, admin):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for kind, previous in list(app.exception_handlers.items()):

@@ -10,7 +10,10 @@ from models.enums import (
     CaseStatus,
     DocumentKind,
     FollowUpOutcome,
+    HoldReason,
+    HoldRelease,
     NotificationStatus,
+    ReopenReason,
     Role,
     Sex,
     Stage,
@@ -105,6 +108,22 @@ WORDS: dict[str, dict[str, str]] = {
         NotificationStatus.pending: N_("Waiting for its next attempt"),
         NotificationStatus.sent: N_("Delivered"),
         NotificationStatus.failed: N_("Failed"),
+    },
+    "hold_reason": {
+        HoldReason.witness_in_trial: N_("The survivor is a witness in a trial"),
+        HoldReason.investigation: N_("The police are investigating"),
+        HoldReason.court_order: N_("A court ordered the survivor to stay"),
+        HoldReason.other: N_("Another reason"),
+    },
+    "hold_release": {
+        HoldRelease.court_permission: N_("The court gave permission to leave"),
+        HoldRelease.remote_testimony_arranged: N_("Testimony from home is arranged"),
+    },
+    "reopen_reason": {
+        ReopenReason.re_trafficked: N_("Re-trafficked"),
+        ReopenReason.lost_contact: N_("Lost contact"),
+        ReopenReason.at_risk: N_("At risk"),
+        ReopenReason.other: N_("Another reason"),
     },
     # The decision words of task outcomes and what the timeline records.
     "outcome": {

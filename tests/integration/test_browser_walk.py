@@ -181,3 +181,27 @@ def test_a_draft_survives_a_reload_and_an_offline_send_is_held(
     sign_in(coordinator.context, "coordinator", PASSWORD).goto("/cases/new")
     page = coordinator.context.pages[-1]
     expect(page.get_by_label("Given name")).to_have_value("")
+
+
+def test_pages_in_urdu_read_right_to_left_and_in_bengali_with_its_digits(
+    live: Live, browser: Browser
+) -> None:
+    shelter = sign_in(person(browser, live.stack.api_url), "shelter", PASSWORD)
+    shelter.get_by_label("Language").select_option("ur")
+    shelter.locator("form.language button").click()
+    expect(shelter.locator("html")).to_have_attribute("dir", "rtl")
+    expect(shelter.locator("html")).to_have_attribute("lang", "ur")
+    screenshot(shelter, "inbox-urdu")
+    shelter.goto("/cases")
+    screenshot(shelter, "case-list-urdu")
+    shelter.locator("#language-choice").select_option("bn")
+    shelter.locator("#native-digits").check()
+    shelter.locator("form.language button").click()
+    expect(shelter.locator("html")).to_have_attribute("lang", "bn")
+    expect(shelter.locator("html")).to_have_attribute("dir", "ltr")
+    screenshot(shelter, "case-list-bengali")
+    # Back to English for the other tests of this stack's shelter.
+    shelter.locator("#language-choice").select_option("en")
+    shelter.locator("#native-digits").uncheck()
+    shelter.locator("form.language button").click()
+    expect(shelter.locator("html")).to_have_attribute("lang", "en")

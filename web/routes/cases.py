@@ -15,7 +15,13 @@ from api.schemas import AuditEntryPublic, CasePublic, CaseSummary, EventPublic
 from core.clock import utcnow
 from core.errors import Invalid, NotFound
 from core.validation import validation_problems
-from domain.access import reads_audit
+from domain.access import (
+    places_holds,
+    reads_audit,
+    records_consent,
+    reopens_case,
+    transfers_survivor,
+)
 from domain.cases import (
     audit_for,
     case_detail,
@@ -248,6 +254,14 @@ def case_page(
             "timeline": [EventPublic.of(e) for e in timeline],
             "audit": [AuditEntryPublic.model_validate(e) for e in audit] if audit else None,
             "launched": request.query_params.get("launched") == "1",
+            "done": request.query_params.get("done"),
+            # Which of the actions that are not tasks to offer (the domain decides again).
+            "actions": {
+                "holds": places_holds(detail.case, visitor.user),
+                "consent": records_consent(detail.case, visitor.user),
+                "reopen": reopens_case(detail.case, visitor.user),
+                "transfer": transfers_survivor(detail.case, visitor.user),
+            },
             "now": now,
         },
     )

@@ -17,11 +17,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("user") as table:
-        table.add_column(sa.Column("language", sa.String(length=8), nullable=True))
-        table.add_column(
-            sa.Column("native_digits", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Plain ADD COLUMN, not a batch: on SQLite a batch copies and drops the user table,
+    # which every audit entry and case refers to (the drop fails with foreign keys on).
+    op.add_column("user", sa.Column("language", sa.String(length=8), nullable=True))
+    op.add_column(
+        "user",
+        sa.Column("native_digits", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
