@@ -6,7 +6,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -33,7 +33,15 @@ from domain.payloads import NewCase
 from domain.policy import Policy
 from domain.progress import active_hold
 from models import Agency, AuditEntry, Case, Event, Survivor, Task, User
-from models.enums import CaseStatus, NotificationStatus, Role, Stage, TaskStatus
+from models.enums import (
+    CaseStatus,
+    DocumentKind,
+    NotificationStatus,
+    Role,
+    Stage,
+    TaskKind,
+    TaskStatus,
+)
 
 # No 0/O, 1/I/L: references are read aloud on the phone between agencies.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -415,3 +423,55 @@ def audit_for(
     )
     session.flush()
     return entries
+
+
+@dataclass(frozen=True)
+class RecordedDocument:
+    """A document the case has: which one, its reference, when issued, until when valid."""
+
+    kind: str
+    reference: str | None
+    issued_on: str | None
+    expires_on: str | None
+
+
+def documents_of(session: Session, *, detail: CaseDetail) -> list[RecordedDocument]:
+    """The travel document and every document recorded before departure, for the
+    coordinating NGO (the only view that sees them); nothing for another view."""
+    if detail.view != View.full:
+        return []
+    case = detail.case
+    found = []
+    if case.travel_document_number is not None:
+        found.append(
+            RecordedDocument(
+                DocumentKind.travel_document,
+                case.travel_document_number,
+                None,
+                _iso_day(case.travel_document_expires_on),
+            )
+        )
+    recorded = session.exec(
+        select(Task)
+        .where(
+            Task.case_id == case.id,
+            Task.kind == TaskKind.record_document,
+            Task.status == TaskStatus.done,
+        )
+        .order_by(col(Task.completed_at))
+    ).all()
+    for task in recorded:
+        payload = task.payload or {}
+        found.append(
+            RecordedDocument(
+                str((task.context or {}).get("document", "")),
+                payload.get("reference"),
+                payload.get("issued_on"),
+                payload.get("expires_on"),
+            )
+        )
+    return found
+
+
+def _iso_day(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None

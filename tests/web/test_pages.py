@@ -420,3 +420,17 @@ def test_the_escort_sees_no_name(
     assert "2001-03-04" not in task_page.text
     assert "Age band" in task_page.text
     assert 'type="datetime-local"' in task_page.text
+
+
+def test_the_case_page_lists_the_documents_for_the_coordinator_only(
+    client: TestClient, corridor: factories.Corridor, settings: Settings
+) -> None:
+    reference = _launched_and_advanced(client, corridor, settings)
+    case = client.get(f"/api/v1/cases/{reference}", headers=corridor.ngo.headers).json()
+    factories.walk_to(client, corridor, case["id"], factories.TaskKind.confirm_departure)
+    page = client.get(f"/cases/{reference}").text
+    assert 'id="documents-heading"' in page and "TP-0012345" in page
+    escort = browser(client)
+    sign_in(escort, corridor.escort.username)
+    theirs = escort.get(f"/cases/{reference}").text
+    assert "TP-0012345" not in theirs and 'id="documents-heading"' not in theirs
