@@ -15,8 +15,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import HomewardError
 from web.render import page
@@ -49,15 +50,31 @@ def is_page(request: Request) -> bool:
     return not request.url.path.startswith(_NOT_PAGES)
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        if is_page(request):
-            for name, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(name, value)
-            if request.url.path.startswith("/static/"):
-                response.headers["Cache-Control"] = STATIC_CACHE
-        return response
+class SecurityHeaders:
+    """The security headers on every page's answer; the API's answers pass untouched (a
+    plain ASGI middleware: nothing wraps the API's requests)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(_NOT_PAGES):
+            await self.app(scope, receive, send)
+            return
+        static = path.startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                if static:
+                    headers["Cache-Control"] = STATIC_CACHE
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
