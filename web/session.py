@@ -183,6 +183,13 @@ def signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> V
 VisitorDep = Annotated[Visitor, Depends(signed_in)]
 
 
+async def submitted_form(request: Request, visitor: Visitor) -> dict[str, str]:
+    """The text fields of a posted form, once its CSRF token matched the visitor's."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    check_csrf(visitor, form.get(CSRF_FIELD))
+    return form
+
+
 def check_csrf(visitor: Visitor, submitted: str | None) -> None:
     if not submitted or not hmac.compare_digest(submitted, visitor.page.csrf):
         raise Forbidden(

@@ -40,7 +40,7 @@ from web.forms import problems_by_field
 from web.once import claim_form, new_key, remember_location, replayed_location
 from web.render import page
 from web.routes.cases import COUNTRIES
-from web.session import CSRF_FIELD, Visitor, VisitorDep, check_csrf
+from web.session import Visitor, VisitorDep, submitted_form
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -71,10 +71,6 @@ _WRITE_ONLY = frozenset({"notify_urls", "password"})
 
 # The success notices a list page shows after a redirect, by the `done` query parameter.
 _DONE = frozenset({"agency", "user", "deactivated", "retried"})
-
-
-def _submitted(form: Mapping[str, Any]) -> dict[str, str]:
-    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 def _kept(submitted: Mapping[str, str]) -> dict[str, str]:
@@ -158,8 +154,7 @@ async def register_agency(
     background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
-    submitted = _submitted(await request.form())
-    check_csrf(visitor, submitted.get(CSRF_FIELD))
+    submitted = await submitted_form(request, visitor)
     try:
         data = NewAgency.model_validate(new_agency_body(submitted))
     except ValidationError as error:
@@ -243,8 +238,7 @@ def users_page(request: Request, visitor: AdminDep, session: SessionDep) -> Resp
 async def register_user(
     request: Request, visitor: AdminDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    submitted = _submitted(await request.form())
-    check_csrf(visitor, submitted.get(CSRF_FIELD))
+    submitted = await submitted_form(request, visitor)
     body = {name: submitted[name] for name in USER_FIELDS if submitted.get(name)}
     try:
         data = NewUser.model_validate(body)
@@ -281,9 +275,7 @@ async def register_user(
 async def deactivate(
     request: Request, user_id: uuid.UUID, visitor: AdminDep, session: SessionDep
 ) -> Response:
-    form = await request.form()
-    submitted = form.get(CSRF_FIELD)
-    check_csrf(visitor, submitted if isinstance(submitted, str) else None)
+    await submitted_form(request, visitor)
     user = deactivate_user(session, user_id=user_id, actor=visitor.user, now=utcnow())
     session.commit()
     return _redirect(f"/admin/users?agency={user.agency_id}&done=deactivated")
@@ -320,9 +312,7 @@ async def retry(
     session: SessionDep,
     address: ClientAddress,
 ) -> Response:
-    form = await request.form()
-    submitted = form.get(CSRF_FIELD)
-    check_csrf(visitor, submitted if isinstance(submitted, str) else None)
+    await submitted_form(request, visitor)
     retry_notification(
         session,
         user=visitor.user,

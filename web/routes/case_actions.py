@@ -20,12 +20,12 @@ from sqlmodel import Session
 from api.deps import ClientAddress, SessionDep, SettingsDep, Waker, WakerDep
 from api.schemas import AgencyPublic, CasePublic, LegalHoldPublic
 from core.clock import utcnow
-from core.errors import Conflict, Invalid, NotFound
+from core.errors import Conflict, Invalid
 from core.settings import Settings
 from core.validation import validation_problems
 from domain.access import records_consent, reopens_case, transfers_survivor
 from domain.agencies import list_agencies
-from domain.cases import CaseDetail, case_detail, case_id_for
+from domain.cases import CaseDetail, case_detail
 from domain.closure import reopen_case
 from domain.consent import ConsentChange, change_consent
 from domain.holds import holds_of, place_hold, release_hold
@@ -37,8 +37,9 @@ from domain.transfers import request_transfer, revoke_transfer
 from models.enums import AgencyKind
 from web.forms import Field, Input, problems_by_field
 from web.once import claim_form, new_key, remember_location, replayed_location
+from web.paths import case_in_path
 from web.render import page
-from web.session import CSRF_FIELD, Visitor, VisitorDep, check_csrf
+from web.session import Visitor, VisitorDep, submitted_form
 from web.words import N_, WORDS
 
 router = APIRouter(include_in_schema=False)
@@ -98,19 +99,6 @@ PURPOSES = (
 )
 # A consent form's answer per purpose, as the API's body says it.
 _ANSWERS = {"give": True, "withdraw": False}
-
-
-def _case_id(session: Session, key: str) -> uuid.UUID:
-    try:
-        return case_id_for(session, key)
-    except Invalid:
-        raise NotFound("no such case") from None
-
-
-async def _submitted(request: Request, visitor: Visitor) -> dict[str, str]:
-    submitted = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(visitor, submitted.get(CSRF_FIELD))
-    return submitted
 
 
 def _body(fields: tuple[Field, ...], submitted: Mapping[str, str]) -> dict[str, str]:
@@ -223,7 +211,7 @@ def _holds_page(
 ) -> Response:
     """The case's holds, the form to place one and the form to release the active one;
     `form` names the one that was sent, to show its problems and what was typed."""
-    case_id = _case_id(session, key)
+    case_id = case_in_path(session, key)
     detail = _detail(session, visitor, case_id, address)
     holds = holds_of(session, user=visitor.user, case_id=case_id, now=utcnow(), address=address)
     session.commit()
@@ -256,8 +244,8 @@ async def place_hold_from_page(
     background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
-    submitted = await _submitted(request, visitor)
-    case_id = _case_id(session, key)
+    submitted = await submitted_form(request, visitor)
+    case_id = case_in_path(session, key)
 
     def refused(problems: list[str]) -> Response:
         return _holds_page(
@@ -307,8 +295,8 @@ async def release_hold_from_page(
     background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
-    submitted = await _submitted(request, visitor)
-    case_id = _case_id(session, key)
+    submitted = await submitted_form(request, visitor)
+    case_id = case_in_path(session, key)
 
     def refused(problems: list[str]) -> Response:
         return _holds_page(
@@ -373,7 +361,7 @@ def _consent_page(
     problems: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    detail = _detail(session, visitor, _case_id(session, key), address)
+    detail = _detail(session, visitor, case_in_path(session, key), address)
     session.commit()
     names = {name for name, _ in PURPOSES}
     values = dict(submitted or {})
@@ -416,8 +404,8 @@ async def consent_from_page(
     background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
-    submitted = await _submitted(request, visitor)
-    case_id = _case_id(session, key)
+    submitted = await submitted_form(request, visitor)
+    case_id = case_in_path(session, key)
 
     def refused(problems: list[str]) -> Response:
         return _consent_page(
@@ -480,7 +468,7 @@ def _reopen_page(
     problems: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    detail = _detail(session, visitor, _case_id(session, key), address)
+    detail = _detail(session, visitor, case_in_path(session, key), address)
     session.commit()
     return page(
         request,
@@ -506,8 +494,8 @@ async def reopen_from_page(
     background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
-    submitted = await _submitted(request, visitor)
-    case_id = _case_id(session, key)
+    submitted = await submitted_form(request, visitor)
+    case_id = case_in_path(session, key)
 
     def refused(problems: list[str]) -> Response:
         return _reopen_page(
@@ -565,7 +553,7 @@ def _transfer_page(
     problems: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    detail = _detail(session, visitor, _case_id(session, key), address)
+    detail = _detail(session, visitor, case_in_path(session, key), address)
     allowed = transfers_survivor(detail.case, visitor.user)
     shelters = (
         [a for a in list_agencies(session) if a.kind == AgencyKind.shelter] if allowed else []
@@ -605,8 +593,8 @@ async def transfer_from_page(
     background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
-    submitted = await _submitted(request, visitor)
-    case_id = _case_id(session, key)
+    submitted = await submitted_form(request, visitor)
+    case_id = case_in_path(session, key)
 
     def refused(problems: list[str]) -> Response:
         return _transfer_page(
@@ -660,8 +648,8 @@ async def revoke_transfer_from_page(
     background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
-    submitted = await _submitted(request, visitor)
-    case_id = _case_id(session, key)
+    submitted = await submitted_form(request, visitor)
+    case_id = case_in_path(session, key)
     return _act(
         request,
         session,

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from api.deps import ClientAddress, SessionDep, SettingsDep, WakerDep
 from api.schemas import AuditEntryPublic, CasePublic, CaseSummary, EventPublic
 from core.clock import utcnow
-from core.errors import Invalid, NotFound
+from core.errors import Invalid
 from core.validation import validation_problems
 from domain.access import (
     places_holds,
@@ -25,7 +25,6 @@ from domain.access import (
 from domain.cases import (
     audit_for,
     case_detail,
-    case_id_for,
     documents_of,
     launch_case,
     list_cases_for,
@@ -38,8 +37,9 @@ from domain.tasks import waiting_on
 from models.enums import CaseStatus, Sex, Stage, TraffickingStatus
 from web.forms import problems_by_field
 from web.once import claim_form, new_key, remember_location, replayed_location
+from web.paths import case_in_path
 from web.render import page
-from web.session import CSRF_FIELD, VisitorDep, check_csrf
+from web.session import VisitorDep, submitted_form
 from web.words import STAGES
 
 router = APIRouter(include_in_schema=False)
@@ -185,8 +185,7 @@ async def launch_from_page(
     background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
-    submitted = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(visitor, submitted.get(CSRF_FIELD))
+    submitted = await submitted_form(request, visitor)
     try:
         data = NewCase.model_validate(new_case_body(submitted))
     except ValidationError as error:
@@ -230,10 +229,7 @@ def case_page(
     address: ClientAddress,
 ) -> Response:
     now = utcnow()
-    try:
-        case_id = case_id_for(session, key)
-    except Invalid:
-        raise NotFound("no such case") from None
+    case_id = case_in_path(session, key)
     detail = case_detail(session, user=visitor.user, case_id=case_id, now=now, address=address)
     timeline = timeline_for(session, user=visitor.user, case_id=case_id, now=now, address=address)
     audit = (

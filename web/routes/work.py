@@ -15,7 +15,7 @@ from core.countries import time_zone
 from core.errors import Conflict, Invalid, NotFound
 from domain.access import reads_cases
 from domain.agencies import get_agency, list_agencies
-from domain.cases import case_detail, case_id_for
+from domain.cases import case_detail
 from domain.idempotency import StoredAnswer
 from domain.policy import policy_for
 from domain.shelters import occupancy
@@ -29,8 +29,9 @@ from domain.tasks import (
 from models.enums import AgencyKind, TaskKind, TaskStatus
 from web.forms import DECISION, FORMS, Input, completion_body, problems_by_field
 from web.once import claim_form, new_key, remember_location, replayed_location
+from web.paths import case_in_path
 from web.render import page
-from web.session import CSRF_FIELD, Visitor, VisitorDep, check_csrf
+from web.session import Visitor, VisitorDep, submitted_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -153,10 +154,10 @@ def task_named_in_a_notification(
     key: str, kind: str, visitor: VisitorDep, session: SessionDep
 ) -> Response:
     """A notification's link: the agency's task of this kind on the case."""
+    case_id = case_in_path(session, key)
     try:
-        case_id = case_id_for(session, key)
         task = latest_task_of_kind(session, user=visitor.user, case_id=case_id, kind=TaskKind(kind))
-    except (Invalid, ValueError):
+    except ValueError:  # not a task kind
         raise NotFound("no such task") from None
     return RedirectResponse(f"/tasks/{task.id}", status_code=status.HTTP_303_SEE_OTHER)
 
@@ -172,8 +173,7 @@ async def complete_from_page(
     background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
-    submitted = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    check_csrf(visitor, submitted.get(CSRF_FIELD))
+    submitted = await submitted_form(request, visitor)
     location = f"/tasks/{task_id}?done=1"
     try:
         claim = claim_form(
