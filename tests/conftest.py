@@ -1,4 +1,9 @@
-"""Databases for tests: a fresh, migrated SQLite file or PostgreSQL database per test."""
+"""Databases for tests: a fresh, migrated SQLite file or PostgreSQL database per test.
+
+Each backend is migrated once per session and every test gets its own copy of that result
+(a copied file; a database made from a template), which is what `upgrade` would have left
+but ~50 times faster than running the migrations again.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from core.db import engine_for
 from models.migrations import upgrade
 from tests.support.postgres import fresh_database, running_postgres
+from tests.support.sqlite import FILE_NAME, copy_of, sqlite_url
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -27,16 +34,30 @@ def postgres_server_url() -> Iterator[str]:
         yield url
 
 
-def _sqlite_url(directory: Path) -> str:
-    return f"sqlite:///{directory / 'homeward.db'}"
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head, with every connection to it closed: copy, don't use."""
+    directory = tmp_path_factory.mktemp("migrated-sqlite")
+    url = sqlite_url(directory)
+    upgrade(url)
+    engine_for(url).dispose()  # the last connection closed checkpoints the WAL into the file
+    return directory / FILE_NAME
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_database(postgres_server_url: str) -> Iterator[str]:
+    """The name of a PostgreSQL database migrated to head, used only as a template."""
+    with fresh_database(postgres_server_url) as url:
+        upgrade(url)
+        engine_for(url).dispose()  # CREATE DATABASE ... TEMPLATE needs it unconnected
+        yield str(make_url(url).database)
 
 
 @pytest.fixture(params=BACKENDS, ids=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database of this backend, migrated to head, used by no other test."""
+    """The URL of a database of this backend, migrated to head, used by no other test."""
     if request.param == "sqlite":
-        url = _sqlite_url(tmp_path)
-        upgrade(url)
+        url = copy_of(request.getfixturevalue("migrated_sqlite_file"), tmp_path)
         try:
             yield url
         finally:
@@ -44,8 +65,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     # Looked up lazily so that a SQLite-only selection never starts PostgreSQL.
     server_url: str = request.getfixturevalue("postgres_server_url")
-    with fresh_database(server_url) as url:
-        upgrade(url)
+    template: str = request.getfixturevalue("migrated_postgres_database")
+    with fresh_database(server_url, template=template) as url:
         yield url
 
 

@@ -215,12 +215,16 @@ def running_postgres() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server for the duration of the block."""
+def fresh_database(server_url: str, *, template: str | None = None) -> Iterator[str]:
+    """A new database on the server for the duration of the block: empty, or a copy of the
+    database named `template` (which nobody may be connected to meanwhile)."""
     name = f"hw_test_{uuid.uuid4().hex[:16]}"
     admin = psycopg_url(server_url)
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(create)
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     try:
         yield url

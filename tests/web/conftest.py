@@ -13,17 +13,16 @@ from fastapi.testclient import TestClient
 
 from core.db import engine_for
 from core.settings import Settings
-from models.migrations import upgrade
 from tests import factories
 
 # The API's fixtures, over this directory's SQLite-only settings.
 from tests.api.conftest import _hash_each_password_once, client, corridor, woken  # noqa: F401
+from tests.support.sqlite import copy_of
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Iterator[Settings]:
-    url = f"sqlite:///{tmp_path / 'homeward.db'}"
-    upgrade(url)
+def settings(tmp_path: Path, migrated_sqlite_file: Path) -> Iterator[Settings]:
+    url = copy_of(migrated_sqlite_file, tmp_path)
     yield Settings(
         data_dir=tmp_path,
         database_url=url,
