@@ -75,8 +75,8 @@ class Burst:
 
 
 @contextmanager
-def burst_stack(data_dir: Path) -> Iterator[Live]:
-    with running_stack(data_dir, **DEFAULTS) as live:
+def burst_stack(data_dir: Path, **overrides: str) -> Iterator[Live]:
+    with running_stack(data_dir, **{**DEFAULTS, **overrides}) as live:
         yield live
 
 

@@ -114,7 +114,7 @@ def walk_to_closed(live: Live) -> str:
     assert closed["stage"] == "closed"
     eventually(
         lambda: flow_run(live, closed["flow_run_id"])["state"]["type"] == "COMPLETED",
-        60,
+        120,
         "the flow run to complete",
     )
 
@@ -157,7 +157,7 @@ def test_rejected_verification_stops_the_case(live: Live) -> None:
         assert [t for t in live.get(who, "/tasks", status="open") if t["case_id"] == case_id] == []
     eventually(
         lambda: flow_run(live, rejected["flow_run_id"])["state"]["type"] == "COMPLETED",
-        60,
+        120,
         "the flow run to complete",
     )
 

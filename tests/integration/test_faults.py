@@ -28,8 +28,8 @@ from tests.support.live import (
 
 pytestmark = [pytest.mark.stack, pytest.mark.faults]
 
-DECISIONS_WHILE_PREFECT_IS_DOWN = 10
-REQUESTS_IN_FLIGHT = 20
+DECISIONS_WHILE_PREFECT_IS_DOWN = 4
+REQUESTS_IN_FLIGHT = 8
 
 
 @pytest.fixture(scope="module")

@@ -216,12 +216,13 @@ def error_of(response: httpx.Response, status: int) -> str:
 def wait_run_completed(
     live: Live, case_id: str, who: str = "coordinator", timeout: float = 60
 ) -> None:
-    run_id = live.case(who, case_id)["flow_run_id"]
-    eventually(
-        lambda: flow_run(live, run_id)["state"]["type"] == "COMPLETED",
-        timeout,
-        "the case's flow run to end",
-    )
+    def ended() -> bool:
+        # Read each time: on a loaded machine the case's first pass may not have started
+        # yet, and the run that ends it is then not yet recorded.
+        run_id = live.case(who, case_id)["flow_run_id"]
+        return run_id is not None and flow_run(live, run_id)["state"]["type"] == "COMPLETED"
+
+    eventually(ended, timeout, "the case's flow run to end")
 
 
 def assert_no_personal_data(live: Live, *private: str) -> None:

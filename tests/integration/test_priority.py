@@ -11,7 +11,7 @@ from tests.support.live import Live, running_stack
 
 pytestmark = pytest.mark.stack
 
-BACKLOG = 8
+BACKLOG = 5
 
 
 @pytest.fixture(scope="module")

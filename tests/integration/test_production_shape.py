@@ -21,7 +21,7 @@ from tests.support.production import ProductionShape, production_shape
 
 pytestmark = [pytest.mark.stack, pytest.mark.production]
 
-DECISIONS = 16
+DECISIONS = 10
 
 
 @pytest.fixture(scope="module")
