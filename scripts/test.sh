@@ -11,9 +11,9 @@ BASE=.pytest-tmp
 rm -rf "$BASE"
 mkdir -p "$BASE"
 
-.venv/bin/pytest -m stack --basetemp="$BASE/stack" "$@" > "$BASE/stack.log" 2>&1 &
+.venv/bin/pytest -m stack --basetemp="$BASE/stack" --durations=25 "$@" > "$BASE/stack.log" 2>&1 &
 stack_pid=$!
-.venv/bin/pytest -m "not stack" --basetemp="$BASE/rest" "$@"
+.venv/bin/pytest -m "not stack" --basetemp="$BASE/rest" --durations=25 "$@"
 rest=$?
 wait "$stack_pid"
 stack=$?
