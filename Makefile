@@ -1,7 +1,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-system venv lint test up messages
+.PHONY: install install-system venv lint test test-faults up messages
 
 install: venv
 
@@ -21,6 +21,10 @@ test: install-system venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	scripts/test.sh
+
+# Processes killed and bursts of decisions on a real stack: not part of `make test`.
+test-faults: install-system venv
+	scripts/test-faults.sh
 
 up: venv
 	$(BIN)/homeward up --demo
