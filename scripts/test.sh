@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test suite in two groups at once: the real-stack tests (Prefect, processes and sinks)
-# beside the in-process ones, then, on the core the in-process group frees, a few more
-# real-stack modules. Each run has its own temporary directory and its own PostgreSQL
-# server; the output of the stack group comes last. Extra arguments go to every run.
+# beside the in-process ones. Each group has its own temporary directory and its own
+# PostgreSQL server; the output of the stack group follows the other's. Extra arguments go
+# to both pytest runs.
 #
 # The fault-injection and burst tests (markers `faults`, `burst`) are left to
 # scripts/test-faults.sh (`make test-faults`): every pass they cause is a new process of a
@@ -15,25 +15,17 @@ BASE=.pytest-tmp
 rm -rf "$BASE"
 mkdir -p "$BASE"
 
-# Real-stack modules run after the in-process group, on the core it frees, rather than at
-# the end of the stack group's queue.
-LATER=(tests/integration/test_production_shape.py tests/integration/test_backup_restore.py)
-STACK="stack and not faults and not burst"
-
-.venv/bin/pytest -m "$STACK" "${LATER[@]/#/--ignore=}" --basetemp="$BASE/stack" \
-    --durations=25 "$@" > "$BASE/stack.log" 2>&1 &
+.venv/bin/pytest -m "stack and not faults and not burst" --basetemp="$BASE/stack" --durations=25 "$@" > "$BASE/stack.log" 2>&1 &
 stack_pid=$!
 .venv/bin/pytest -m "not stack" --basetemp="$BASE/rest" --durations=25 "$@"
 rest=$?
-.venv/bin/pytest -m "$STACK" "${LATER[@]}" --basetemp="$BASE/later" --durations=10 "$@"
-later=$?
 wait "$stack_pid"
 stack=$?
 
 echo
 echo "=== tests on a real stack (marker 'stack') ==="
 cat "$BASE/stack.log"
-if [ "$rest" -ne 0 ] || [ "$later" -ne 0 ] || [ "$stack" -ne 0 ]; then
-    echo "FAILED: in-process tests exit $rest, real-stack tests exit $later and $stack" >&2
+if [ "$rest" -ne 0 ] || [ "$stack" -ne 0 ]; then
+    echo "FAILED: in-process tests exit $rest, real-stack tests exit $stack" >&2
     exit 1
 fi
