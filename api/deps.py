@@ -18,6 +18,7 @@ from core.settings import Settings
 from domain.access import require_admin
 from domain.agencies import active_user
 from domain.cases import REFERENCE_EXAMPLE, case_id_for
+from domain.wakes import forget_wake, take_committed_wakes
 from models import User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -51,15 +52,30 @@ async def session_slot(request: Request, settings: SettingsDep) -> AsyncIterator
         yield
 
 
+def get_waker(request: Request) -> Waker:
+    waker: Waker = request.app.state.wake_case
+    return waker
+
+
+WakerDep = Annotated[Waker, Depends(get_waker)]
+
+
 def get_session(
-    settings: SettingsDep, _slot: Annotated[None, Depends(session_slot, scope="function")]
+    settings: SettingsDep,
+    wake: WakerDep,
+    background: BackgroundTasks,
+    _slot: Annotated[None, Depends(session_slot, scope="function")],
 ) -> Iterator[Session]:
-    """The request's unit of work: routes commit; anything unfinished is rolled back."""
+    """The request's unit of work: routes commit; anything unfinished is rolled back. Each
+    case whose wake a committed decision requested (domain.wakes) is then woken once, after
+    the response, unless the route woke it itself (`wake_now`)."""
     with Session(engine_for(settings.resolved_database_url), expire_on_commit=False) as session:
         try:
             yield session
         finally:
             session.rollback()
+            for case_id in take_committed_wakes(session):
+                background.add_task(wake, settings, case_id)
 
 
 # Function scope: the transaction ends when the route returns, before the response and its
@@ -108,28 +124,11 @@ def get_case_id(
 CaseId = Annotated[uuid.UUID, Depends(get_case_id)]
 
 
-def get_waker(request: Request) -> Waker:
-    waker: Waker = request.app.state.wake_case
-    return waker
-
-
-WakerDep = Annotated[Waker, Depends(get_waker)]
-
-
-def wake_after_decision(
-    settings: Settings,
-    wake: Waker,
-    background: BackgroundTasks,
-    case_id: uuid.UUID,
-    also: list[uuid.UUID] | None = None,
-) -> bool:
-    """After the decision's commit: wake its case now (True when the engine took the wake)
-    and the other cases it moved once the answer is sent."""
-    woken = wake(settings, case_id)
-    for other in also or []:
-        if other != case_id:
-            background.add_task(wake, settings, other)
-    return woken
+def wake_now(session: Session, settings: Settings, wake: Waker, case_id: uuid.UUID) -> bool:
+    """After the decision's commit, wake its case before answering: True when the engine
+    took the wake. The other cases the decision moved are woken after the response."""
+    forget_wake(session, case_id)
+    return wake(settings, case_id)
 
 
 def get_admin(user: CurrentUser) -> User:

@@ -24,6 +24,7 @@ from domain.audit import (
     record_audit,
 )
 from domain.payloads import Payload
+from domain.wakes import request_wake
 from domain.workflow import NO_CONSULATE
 from models import Agency, Case, Survivor, User
 from models.enums import AgencyKind, CaseStatus, Role, Stage
@@ -199,9 +200,7 @@ def create_agency(
             ).all()
         )
         for case_id in unblocked:
-            case = session.get_one(Case, case_id)
-            case.wake_requested_at = now
-            session.add(case)
+            request_wake(session, session.get_one(Case, case_id), now)
     return agency, unblocked
 
 

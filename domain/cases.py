@@ -32,6 +32,7 @@ from domain.paging import DEFAULT_LIMIT, Page, SortKey, after, decode_cursor, pa
 from domain.payloads import NewCase
 from domain.policy import Policy
 from domain.progress import active_hold
+from domain.wakes import request_wake
 from models import Agency, AuditEntry, Case, Event, Survivor, Task, User
 from models.enums import (
     CaseStatus,
@@ -129,11 +130,10 @@ def launch_case(
         consent_data_sharing=data.consent.data_sharing,
         consent_follow_up=data.consent.follow_up,
         is_minor=age is not None and age < 18,
-        wake_requested_at=now,
         created_at=now,
         updated_at=now,
     )
-    session.add(case)
+    request_wake(session, case, now)  # the case's flow run starts after the commit
     session.flush()
     record_event(
         session,

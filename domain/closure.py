@@ -13,10 +13,11 @@ from sqlmodel import Session, select
 
 from core.errors import Conflict, Forbidden
 from domain.access import reopens_case
-from domain.audit import Action, record_audit
+from domain.audit import Action
 from domain.cases import get_case_for
-from domain.events import record_event
+from domain.decisions import record_decision
 from domain.payloads import Reopening
+from domain.transitions import StatusChange, change_status
 from models import Case, User
 from models.enums import CaseStatus, ClosureReview, Stage
 
@@ -46,32 +47,22 @@ def reopen_case(
         raise Conflict(
             "the survivor withdrew consent to follow-up contact; record consent again first"
         )
-    case.status = CaseStatus.open
+    change_status(case, StatusChange.reopen)
     case.stage = Stage.reintegration_followup
     case.closed_at = None
     case.extra_follow_ups += 1
     case.closure_review = ClosureReview.required
     case.reopen_note = data.note
-    case.wake_requested_at = now
     case.updated_at = now
     session.add(case)
-    record_event(
+    record_decision(
         session,
         case,
-        "case_reopened",
-        at=now,
-        actor_user_id=user.id,
-        actor_agency_id=user.agency_id,
-        reason=data.reason,
-    )
-    record_audit(
-        session,
-        action=Action.reopen_case,
-        at=now,
         user=user,
-        case_id=case.id,
+        event="case_reopened",
+        action=Action.reopen_case,
+        now=now,
         address=address,
         reason=data.reason,
     )
-    session.flush()
     return case

@@ -16,11 +16,13 @@ from sqlmodel import Session, select
 
 from core.errors import Conflict, Forbidden
 from domain.access import records_consent
-from domain.audit import Action, record_audit
+from domain.audit import Action
 from domain.cases import get_case_for
+from domain.decisions import record_decision
 from domain.events import record_event
 from domain.payloads import Payload
 from domain.progress import withdraw_open_tasks
+from domain.transitions import StatusChange, change_status
 from models import Case, ConsentRecord, User
 from models.enums import CaseStatus, ConsentPurpose, Stage, TaskKind
 
@@ -77,24 +79,16 @@ def change_consent(
                 recorded_at=now,
             )
         )
-        record_event(
+        record_decision(
             session,
             case,
-            "consent_given" if granted else "consent_withdrawn",
-            at=now,
-            actor_user_id=user.id,
-            actor_agency_id=user.agency_id,
-            purpose=purpose,
-        )
-        record_audit(
-            session,
-            action=Action.change_consent,
-            at=now,
             user=user,
-            case_id=case.id,
+            event="consent_given" if granted else "consent_withdrawn",
+            action=Action.change_consent,
+            now=now,
             address=address,
+            audit={"purpose": purpose, "granted": granted},
             purpose=purpose,
-            granted=granted,
         )
     if not changed:
         return case
@@ -102,11 +96,10 @@ def change_consent(
         if case.status == CaseStatus.open:
             _halt(session, case, now)
     elif case.status == CaseStatus.halted:
-        case.status = CaseStatus.open
+        change_status(case, StatusChange.resume)
         record_event(session, case, "case_resumed", at=now)
     if not case.consent_follow_up and case.stage == Stage.reintegration_followup:
         withdraw_open_tasks(session, case, now, kinds=(TaskKind.record_follow_up,), tell=None)
-    case.wake_requested_at = now
     case.updated_at = now
     session.add(case)
     session.flush()
@@ -123,6 +116,6 @@ def _answers(change: ConsentChange) -> list[tuple[ConsentPurpose, bool]]:
 
 
 def _halt(session: Session, case: Case, now: datetime) -> None:
-    case.status = CaseStatus.halted
+    change_status(case, StatusChange.halt)
     record_event(session, case, "case_halted", at=now)
     withdraw_open_tasks(session, case, now, tell="case_halted")

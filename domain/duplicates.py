@@ -18,8 +18,11 @@ from sqlmodel import Session, col, select
 from core.errors import Conflict
 from domain.events import enqueue_notification, record_event
 from domain.names import names_match
+from domain.opening import next_round, open_task
 from domain.policy import Policy, age_of
 from domain.progress import withdraw_open_tasks
+from domain.transitions import StatusChange, change_status
+from domain.wakes import request_wake
 from domain.workflow import due_at
 from models import Agency, Case, Survivor, Task
 from models.enums import CaseStatus, TaskKind, TaskStatus
@@ -79,19 +82,15 @@ def _open_check(
     other_agency = session.get_one(Agency, other.coordinator_agency_id)
     # Locked: two launches flagging the same case at once must not draw the same round.
     session.exec(select(Case.id).where(Case.id == case.id).with_for_update()).one()
-    round_ = 1 + len(
-        session.exec(
-            select(Task.id).where(Task.case_id == case.id, Task.kind == TaskKind.resolve_duplicate)
-        ).all()
-    )
     corridor = policy.corridor_of(case, survivor)
-    task = Task(
-        case_id=case.id,
+    open_task(
+        session,
+        case,
         kind=TaskKind.resolve_duplicate,
-        round=round_,
+        round=next_round(session, case, TaskKind.resolve_duplicate),
         agency_id=case.coordinator_agency_id,
-        opened_at=now,
         due_at=due_at(TaskKind.resolve_duplicate, now, deadlines=corridor.deadlines),
+        now=now,
         # The other case's reference and agency only: never its survivor's data.
         context={
             "pair": pair,
@@ -99,27 +98,8 @@ def _open_check(
             "other_reference": other.reference,
             "other_agency": other_agency.name,
         },
-    )
-    session.add(task)
-    session.flush()
-    record_event(
-        session,
-        case,
-        "duplicate_suspected",
-        at=now,
-        task_id=str(task.id),
-        other_reference=other.reference,
-    )
-    enqueue_notification(
-        session,
-        case,
-        agency_id=task.agency_id,
-        kind="task_assigned",
-        dedupe_key=f"task:{task.id}",
-        at=now,
-        task_id=task.id,
-        task_kind=task.kind,
-        due_at=task.due_at,
+        event="duplicate_suspected",
+        about={"other_reference": other.reference},
     )
 
 
@@ -171,8 +151,7 @@ def apply_duplicate_answer(
     if linked:
         earlier, later = sorted((case, other), key=lambda c: (c.created_at, c.reference))
         _close_as_duplicate(session, later, of=earlier, keep=task.id, now=now)
-    other.wake_requested_at = now
-    session.add(other)
+    request_wake(session, other, now)
     return other
 
 
@@ -187,7 +166,7 @@ def _close_as_duplicate(
     for task_id in open_tasks:
         if task_id != keep:
             withdraw_open_tasks(session, case, now, tell="task_withdrawn", only=task_id)
-    case.status = CaseStatus.closed
+    change_status(case, StatusChange.close_as_duplicate)
     case.closed_reason = "duplicate"
     case.duplicate_of_case_id = of.id
     case.closed_at = now

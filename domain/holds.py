@@ -17,7 +17,7 @@ from core.errors import Conflict, Forbidden, NotFound
 from domain.access import places_holds
 from domain.audit import Action, record_audit
 from domain.cases import get_case_for
-from domain.events import record_event
+from domain.decisions import record_decision
 from domain.payloads import HoldReleaseIn, NewHold
 from domain.progress import active_hold
 from models import Case, LegalHold, User
@@ -51,29 +51,17 @@ def place_hold(
     session.add(hold)
     session.flush()
     # The reason category only: the court case reference stays in the hold record.
-    record_event(
+    record_decision(
         session,
         case,
-        "legal_hold_placed",
-        at=now,
-        actor_user_id=user.id,
-        actor_agency_id=user.agency_id,
-        hold_id=str(hold.id),
-        reason=data.reason,
-    )
-    record_audit(
-        session,
-        action=Action.place_hold,
-        at=now,
         user=user,
-        case_id=case.id,
+        event="legal_hold_placed",
+        action=Action.place_hold,
+        now=now,
         address=address,
         hold_id=str(hold.id),
         reason=data.reason,
     )
-    case.wake_requested_at = now
-    session.add(case)
-    session.flush()
     return hold, case
 
 
@@ -102,29 +90,17 @@ def release_hold(
     hold.release_basis = data.basis
     hold.permission_reference = data.permission_reference
     session.add(hold)
-    record_event(
+    record_decision(
         session,
         case,
-        "legal_hold_released",
-        at=now,
-        actor_user_id=user.id,
-        actor_agency_id=user.agency_id,
-        hold_id=str(hold.id),
-        basis=data.basis,
-    )
-    record_audit(
-        session,
-        action=Action.release_hold,
-        at=now,
         user=user,
-        case_id=case.id,
+        event="legal_hold_released",
+        action=Action.release_hold,
+        now=now,
         address=address,
         hold_id=str(hold.id),
         basis=data.basis,
     )
-    case.wake_requested_at = now
-    session.add(case)
-    session.flush()
     return hold, case
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from domain.departure import departures_on_hold, hold_departure, lift_departure_hold
 from domain.events import enqueue_notification, record_event
+from domain.opening import open_task
 from domain.policy import (
     Policy,
     documents_needed,
@@ -19,6 +20,7 @@ from domain.policy import (
     recorded_document_valid,
     travel_document_valid,
 )
+from domain.transitions import ENDING, change_status
 from domain.workflow import (
     TASKS,
     CaseFacts,
@@ -188,48 +190,32 @@ def _open_task(session: Session, case: Case, step: OpenTask, policy: Policy, now
     survivor = session.exec(select(Survivor).where(Survivor.id == case.survivor_id)).one()
     corridor = policy.corridor_of(case, survivor)
     context, allowance = _context_for(session, case, step, now)
-    task = Task(
-        case_id=case.id,
+    agency_id = _agency_for(case, spec.party)
+    due = due_at(
+        step.kind,
+        now,
+        travel_date=case.travel_date,
+        departed_at=case.departed_at,
+        deadlines=corridor.deadlines,
+        allowance=allowance,
+    )
+    document: dict[str, Any] = {"document": step.subject} if step.subject else {}
+    task = open_task(
+        session,
+        case,
         kind=step.kind,
         round=step.round,
-        agency_id=_agency_for(case, spec.party),
-        opened_at=now,
-        due_at=due_at(
-            step.kind,
-            now,
-            travel_date=case.travel_date,
-            departed_at=case.departed_at,
-            deadlines=corridor.deadlines,
-            allowance=allowance,
-        ),
+        agency_id=agency_id,
+        due_at=due,
+        now=now,
         context=context,
-    )
-    session.add(task)
-    session.flush()
-    about: dict[str, Any] = {"document": step.subject} if step.subject else {}
-    record_event(
-        session,
-        case,
-        "task_opened",
-        at=now,
-        actor_agency_id=None,
-        task_id=str(task.id),
-        task_kind=task.kind,
-        round=task.round,
-        agency_id=str(task.agency_id),
-        due_at=task.due_at.isoformat(),
-        **about,
-    )
-    enqueue_notification(
-        session,
-        case,
-        agency_id=task.agency_id,
-        kind="task_assigned",
-        dedupe_key=f"task:{task.id}",
-        at=now,
-        task_id=task.id,
-        task_kind=task.kind,
-        due_at=task.due_at,
+        about={
+            "task_kind": step.kind,
+            "round": step.round,
+            "agency_id": str(agency_id),
+            "due_at": due.isoformat(),
+            **document,
+        },
     )
     if step.notice is not None:
         _notify_coordinator(session, case, step.notice, now, key=f"{step.notice}:{task.id}")
@@ -312,7 +298,7 @@ def _finish(session: Session, case: Case, step: Finish, now: datetime) -> None:
     # Work the workflow does not wait for (a transfer still pending, a duplicate check)
     # is moot once the case ends: withdrawn, so no inbox keeps a task nobody can complete.
     withdraw_open_tasks(session, case, now, tell="task_withdrawn")
-    case.status = step.status
+    change_status(case, ENDING[step.status])
     if step.stage is not None:
         case.stage = step.stage
     case.closed_at = now

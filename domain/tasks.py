@@ -16,6 +16,7 @@ from core.validation import validation_problems
 from domain import payloads
 from domain.access import COMPLETERS, View
 from domain.audit import Action, record_audit
+from domain.decisions import record_decision
 from domain.duplicates import apply_duplicate_answer
 from domain.events import enqueue_notification, record_event
 from domain.paging import DEFAULT_LIMIT, Page, SortKey, after, decode_cursor, page_from, page_size
@@ -221,48 +222,23 @@ def complete_task(
         raise Conflict("this task was completed by someone else a moment ago")
     session.refresh(task)
     _check_and_apply(session, case, task, payload, policy, now)
-    case.wake_requested_at = now
     case.updated_at = now
-    session.add(case)
-    record_event(
+    # The outcome word only: the payload's free text (a reason, a note) stays out of the log.
+    record_decision(
         session,
         case,
-        "task_completed",
-        at=now,
-        actor_user_id=user.id,
-        actor_agency_id=user.agency_id,
-        task_id=str(task.id),
-        task_kind=task.kind,
-        round=task.round,
-        outcome=outcome,
-    )
-    # The outcome word only: the payload's free text (a reason, a note) stays out of the log.
-    record_audit(
-        session,
-        action=Action.complete_task,
-        at=now,
         user=user,
-        case_id=case.id,
+        event="task_completed",
+        action=Action.complete_task,
+        now=now,
         address=address,
         task_id=str(task.id),
         task_kind=task.kind,
         round=task.round,
         outcome=outcome,
     )
-    session.flush()
     session.refresh(task)
     return task, case
-
-
-def cases_moved_by(task: Task, case: Case) -> list[uuid.UUID]:
-    """The cases whose flow runs must read a decision on this task: its own and, for a
-    duplicate check, the other case of the pair (settled too, and closed if it is the later
-    one of a link)."""
-    moved = [case.id]
-    other = (task.context or {}).get("other_case_id")
-    if task.kind == TaskKind.resolve_duplicate and other is not None:
-        moved.append(uuid.UUID(other))
-    return moved
 
 
 def _check_and_apply(

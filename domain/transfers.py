@@ -14,8 +14,10 @@ from sqlmodel import Session, select
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.access import has_in_care, transfers_survivor
-from domain.audit import Action, record_audit
+from domain.audit import Action
+from domain.decisions import record_decision
 from domain.events import enqueue_notification, record_event
+from domain.opening import next_round, open_task
 from domain.payloads import NewTransfer
 from domain.policy import Policy, is_minor_on
 from domain.progress import withdraw_open_tasks
@@ -57,58 +59,29 @@ def request_transfer(
             "to_shelter_id: the survivor is under 18; choose a shelter registered as "
             "taking children"
         )
-    round_ = 1 + len(
-        session.exec(
-            select(Task.id).where(Task.case_id == case.id, Task.kind == TaskKind.accept_transfer)
-        ).all()
-    )
     corridor = policy.corridor_of(case, survivor)
-    task = Task(
-        case_id=case.id,
+    task = open_task(
+        session,
+        case,
         kind=TaskKind.accept_transfer,
-        round=round_,
+        round=next_round(session, case, TaskKind.accept_transfer),
         agency_id=target.id,
-        opened_at=now,
         due_at=due_at(TaskKind.accept_transfer, now, deadlines=corridor.deadlines),
+        now=now,
         context={"from_shelter_id": str(user.agency_id), "reason": data.reason},
+        event=None,  # the shelter's decision, below
     )
-    session.add(task)
-    session.flush()
-    record_event(
+    record_decision(
         session,
         case,
-        "transfer_requested",
-        at=now,
-        actor_user_id=user.id,
-        actor_agency_id=user.agency_id,
-        task_id=str(task.id),
-        to_agency_id=str(target.id),
-    )
-    enqueue_notification(
-        session,
-        case,
-        agency_id=target.id,
-        kind="task_assigned",
-        dedupe_key=f"task:{task.id}",
-        at=now,
-        task_id=task.id,
-        task_kind=task.kind,
-        due_at=task.due_at,
-    )
-    # The case's flow run sends the receiving shelter its task now, not at the next sweep.
-    case.wake_requested_at = now
-    session.add(case)
-    record_audit(
-        session,
-        action=Action.request_transfer,
-        at=now,
         user=user,
-        case_id=case.id,
+        event="transfer_requested",
+        action=Action.request_transfer,
+        now=now,
         address=address,
         task_id=str(task.id),
         to_agency_id=str(target.id),
     )
-    session.flush()
     return task
 
 
@@ -135,27 +108,16 @@ def revoke_transfer(
     )
     if not withdrawn:
         raise Conflict("the receiving shelter answered the transfer a moment ago")
-    record_event(
+    record_decision(
         session,
         case,
-        "transfer_revoked",
-        at=now,
-        actor_user_id=user.id,
-        actor_agency_id=user.agency_id,
-        task_id=str(pending.id),
-    )
-    case.wake_requested_at = now
-    session.add(case)
-    record_audit(
-        session,
-        action=Action.revoke_transfer,
-        at=now,
         user=user,
-        case_id=case.id,
+        event="transfer_revoked",
+        action=Action.revoke_transfer,
+        now=now,
         address=address,
         task_id=str(pending.id),
     )
-    session.flush()
     session.refresh(pending)
     return pending
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, status
 
-from api.deps import AdminUser, ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.deps import AdminUser, ClientAddress, CurrentUser, SessionDep
 from api.schemas import AgencyPublic
 from core.clock import utcnow
 from domain.agencies import NewAgency, create_agency, list_agencies
@@ -17,21 +17,14 @@ def register_agency(
     data: NewAgency,
     admin: AdminUser,
     session: SessionDep,
-    settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> AgencyPublic:
     """Register an agency. `notify_urls` (Apprise URLs) are stored but never returned.
 
     Registering a consulate moves on the cases that were waiting for one.
     """
-    agency, unblocked = create_agency(
-        session, data=data, now=utcnow(), actor=admin, address=address
-    )
+    agency, _ = create_agency(session, data=data, now=utcnow(), actor=admin, address=address)
     session.commit()
-    for case_id in unblocked:
-        background.add_task(wake, settings, case_id)
     return AgencyPublic.of(agency)
 
 

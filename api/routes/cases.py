@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep, SettingsDep
 from api.idempotency import IdempotencyDep
 from api.paging import DEFAULT, PAGED, Cursor, Limit, link_next_page
 from api.schemas import AuditEntryPublic, CasePublic, CaseSummary, EventPublic
@@ -34,8 +34,6 @@ def launch(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
     idempotency: IdempotencyDep,
 ) -> CasePublic:
@@ -56,7 +54,6 @@ def launch(
     answer = CasePublic.of_detail(detail)
     idempotency.remember(session, status.HTTP_201_CREATED, answer, case_id=detail.case.id)
     session.commit()
-    background.add_task(wake, settings, detail.case.id)
     return answer
 
 
@@ -169,8 +166,6 @@ def reopen(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> CasePublic:
     """Reopen a closed case (coordinators and supervisors of its NGO), e.g. on news of
@@ -179,5 +174,4 @@ def reopen(
     reopened = reopen_case(session, user=user, case_id=case_id, data=data, now=now, address=address)
     detail = case_detail(session, user=user, case_id=reopened.id, now=now, address=address)
     session.commit()
-    background.add_task(wake, settings, reopened.id)
     return CasePublic.of_detail(detail)

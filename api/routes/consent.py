@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter
 
-from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep
 from api.schemas import CaseConsent
 from core.clock import utcnow
 from domain.consent import ConsentChange, change_consent
@@ -17,9 +17,6 @@ def record_consent(
     address: ClientAddress,
     user: CurrentUser,
     session: SessionDep,
-    settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
 ) -> CaseConsent:
     """Record the survivor's consent per purpose (coordinating NGO only).
 
@@ -31,7 +28,6 @@ def record_consent(
         session, user=user, case_id=case_id, change=change, now=utcnow(), address=address
     )
     session.commit()
-    background.add_task(wake, settings, case.id)
     return CaseConsent(
         id=case.id,
         reference=case.reference,

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, status
 
-from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep
 from api.schemas import LegalHoldPublic
 from core.clock import utcnow
 from domain.holds import holds_of, place_hold, release_hold
@@ -29,9 +29,6 @@ def place(
     data: NewHold,
     user: CurrentUser,
     session: SessionDep,
-    settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> LegalHoldPublic:
     """Place a legal hold (the survivor is needed as a witness, a court ordered it):
@@ -39,11 +36,10 @@ def place(
     departure meanwhile; an escort already asked is told it is on hold, without the reason.
     Coordinators and supervisors of the coordinating NGO; audited and shown in the
     timeline."""
-    hold, case = place_hold(
+    hold, _ = place_hold(
         session, user=user, case_id=case_id, data=data, now=utcnow(), address=address
     )
     session.commit()
-    background.add_task(wake, settings, case.id)
     return LegalHoldPublic.model_validate(hold)
 
 
@@ -54,14 +50,11 @@ def release(
     data: HoldReleaseIn,
     user: CurrentUser,
     session: SessionDep,
-    settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> LegalHoldPublic:
     """Release a hold with the court's permission (its reference) or because remote
     testimony is arranged; the case may then depart."""
-    hold, case = release_hold(
+    hold, _ = release_hold(
         session,
         user=user,
         case_id=case_id,
@@ -71,5 +64,4 @@ def release(
         address=address,
     )
     session.commit()
-    background.add_task(wake, settings, case.id)
     return LegalHoldPublic.model_validate(hold)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Request, Response, status
+from fastapi import APIRouter, Body, Request, Response, status
 
 from api.deps import (
     ClientAddress,
@@ -11,14 +11,14 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     WakerDep,
-    wake_after_decision,
+    wake_now,
 )
 from api.idempotency import IdempotencyDep
 from api.paging import DEFAULT, PAGED, Cursor, Limit, link_next_page
 from api.schemas import TaskCompletion, TaskPublic
 from core.clock import utcnow
 from domain.policy import policy_for
-from domain.tasks import cases_moved_by, complete_task, list_tasks_for
+from domain.tasks import complete_task, list_tasks_for
 from models.enums import TaskKind, TaskStatus
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -141,7 +141,6 @@ def complete(
     wake: WakerDep,
     address: ClientAddress,
     idempotency: IdempotencyDep,
-    background: BackgroundTasks,
     response: Response,
 ) -> TaskCompletion:
     """Record your agency's decision on a task; the payload depends on the task's kind.
@@ -166,10 +165,9 @@ def complete(
     # A replay answers 200 with the task: the decision is kept either way.
     idempotency.remember(session, 200, answer, case_id=case.id)
     session.commit()
-    # Other cases the decision moved too (the other half of a linked duplicate).
-    waiting = not wake_after_decision(
-        settings, wake, background, case.id, also=cases_moved_by(task, case)
-    )
+    # The other cases the decision moved (the other half of a linked duplicate) are woken
+    # after the answer.
+    waiting = not wake_now(session, settings, wake, case.id)
     if waiting:
         response.status_code = status.HTTP_202_ACCEPTED
         response.headers["Location"] = f"/api/v1/cases/{case.id}"

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, status
 
-from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep, SettingsDep, WakerDep
+from api.deps import CaseId, ClientAddress, CurrentUser, SessionDep, SettingsDep
 from api.schemas import TaskPublic
 from core.clock import utcnow
 from domain.payloads import NewTransfer
@@ -20,8 +20,6 @@ def request(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> TaskPublic:
     """Ask another shelter to take in a survivor in your shelter's care (after the
@@ -38,7 +36,6 @@ def request(
         address=address,
     )
     session.commit()
-    background.add_task(wake, settings, task.case_id)
     return TaskPublic.of(task, session.get_one(Case, task.case_id), now=now)
 
 
@@ -48,13 +45,10 @@ def revoke(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> TaskPublic:
     """Withdraw your shelter's pending transfer request; the receiving shelter is told."""
     now = utcnow()
     task = revoke_transfer(session, user=user, case_id=case_id, now=now, address=address)
     session.commit()
-    background.add_task(wake, settings, task.case_id)
     return TaskPublic.of(task, session.get_one(Case, task.case_id), now=now)

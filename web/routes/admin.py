@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from api.deps import ClientAddress, SessionDep, SettingsDep, WakerDep
+from api.deps import ClientAddress, SessionDep, SettingsDep
 from api.schemas import AgencyPublic, UserPublic
 from core.clock import utcnow
 from core.errors import Conflict, Invalid
@@ -150,8 +150,6 @@ async def register_agency(
     visitor: AdminDep,
     session: SessionDep,
     settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
     submitted = await submitted_form(request, visitor)
@@ -171,17 +169,13 @@ async def register_agency(
         )
         if isinstance(claim, StoredAnswer):
             return _redirect(replayed_location(claim))
-        _, unblocked = create_agency(
-            session, data=data, now=utcnow(), actor=visitor.user, address=address
-        )
+        create_agency(session, data=data, now=utcnow(), actor=visitor.user, address=address)
         location = "/admin/agencies?done=agency"
         remember_location(session, claim, location, None)
         session.commit()
     except Invalid as refusal:
         session.rollback()
         return _agencies_page(request, session, submitted, refusal.problems, status_code=422)
-    for case_id in unblocked:
-        background.add_task(wake, settings, case_id)
     return _redirect(location)
 
 

@@ -2,8 +2,8 @@
 consent, reopening a closed case, and shelter transfers.
 
 Each form becomes the JSON API's body and goes to the same domain function as the API
-route, which validates it and decides who may do it; the case is woken after the commit
-as the API route wakes it. The pages only choose which forms to show, by the predicates
+route, which validates it and decides who may do it; the request's unit of work wakes the
+case after the commit, as for the API. The pages only choose which forms to show, by the predicates
 of domain.access that the domain functions ask too."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api.deps import ClientAddress, SessionDep, SettingsDep, Waker, WakerDep
+from api.deps import ClientAddress, SessionDep, SettingsDep
 from api.schemas import AgencyPublic, CasePublic, LegalHoldPublic
 from core.clock import utcnow
 from core.errors import Conflict, Invalid
@@ -138,12 +138,11 @@ def _act(
     key: str,
     done: str,
     do: Callable[[], object],
-    wake: Waker,
-    background: BackgroundTasks,
     refused: Callable[[list[str]], Response],
 ) -> Response:
-    """Claim the form's key, act through the domain, commit, wake the case and go back to
-    its page; a refusal re-renders the form (422), a conflict says what happened (409)."""
+    """Claim the form's key, act through the domain, commit (the session's unit of work
+    wakes the case) and go back to its page; a refusal re-renders the form (422), a
+    conflict says what happened (409)."""
     location = f"/cases/{key}?done={done}"
     try:
         claim = claim_form(
@@ -170,7 +169,6 @@ def _act(
             {"detail": conflict.detail, "case_reference": key},
             status_code=status.HTTP_409_CONFLICT,
         )
-    background.add_task(wake, settings, case_id)
     return _see(location)
 
 
@@ -240,8 +238,6 @@ async def place_hold_from_page(
     visitor: VisitorDep,
     session: SessionDep,
     settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
     submitted = await submitted_form(request, visitor)
@@ -277,8 +273,6 @@ async def place_hold_from_page(
         do=lambda: place_hold(
             session, user=visitor.user, case_id=case_id, data=data, now=utcnow(), address=address
         ),
-        wake=wake,
-        background=background,
         refused=refused,
     )
 
@@ -291,8 +285,6 @@ async def release_hold_from_page(
     visitor: VisitorDep,
     session: SessionDep,
     settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
     submitted = await submitted_form(request, visitor)
@@ -334,8 +326,6 @@ async def release_hold_from_page(
             now=utcnow(),
             address=address,
         ),
-        wake=wake,
-        background=background,
         refused=refused,
     )
 
@@ -400,8 +390,6 @@ async def consent_from_page(
     visitor: VisitorDep,
     session: SessionDep,
     settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
     submitted = await submitted_form(request, visitor)
@@ -441,8 +429,6 @@ async def consent_from_page(
             now=utcnow(),
             address=address,
         ),
-        wake=wake,
-        background=background,
         refused=refused,
     )
 
@@ -490,8 +476,6 @@ async def reopen_from_page(
     visitor: VisitorDep,
     session: SessionDep,
     settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
     submitted = await submitted_form(request, visitor)
@@ -526,8 +510,6 @@ async def reopen_from_page(
         do=lambda: reopen_case(
             session, user=visitor.user, case_id=case_id, data=data, now=utcnow(), address=address
         ),
-        wake=wake,
-        background=background,
         refused=refused,
     )
 
@@ -589,8 +571,6 @@ async def transfer_from_page(
     visitor: VisitorDep,
     session: SessionDep,
     settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
     submitted = await submitted_form(request, visitor)
@@ -631,8 +611,6 @@ async def transfer_from_page(
             now=utcnow(),
             address=address,
         ),
-        wake=wake,
-        background=background,
         refused=refused,
     )
 
@@ -644,8 +622,6 @@ async def revoke_transfer_from_page(
     visitor: VisitorDep,
     session: SessionDep,
     settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
     submitted = await submitted_form(request, visitor)
@@ -663,8 +639,6 @@ async def revoke_transfer_from_page(
         do=lambda: revoke_transfer(
             session, user=visitor.user, case_id=case_id, now=utcnow(), address=address
         ),
-        wake=wake,
-        background=background,
         refused=lambda problems: _transfer_page(
             request, session, visitor, key, address, problems=problems, status_code=422
         ),

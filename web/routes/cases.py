@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import pycountry
-from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from api.deps import ClientAddress, SessionDep, SettingsDep, WakerDep
+from api.deps import ClientAddress, SessionDep, SettingsDep
 from api.schemas import AuditEntryPublic, CasePublic, CaseSummary, EventPublic
 from core.clock import utcnow
 from core.errors import Invalid
@@ -181,8 +181,6 @@ async def launch_from_page(
     visitor: VisitorDep,
     session: SessionDep,
     settings: SettingsDep,
-    wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
     submitted = await submitted_form(request, visitor)
@@ -216,7 +214,6 @@ async def launch_from_page(
     except Invalid as refusal:
         session.rollback()
         return _launch_page(request, submitted, refusal.problems, status_code=422)
-    background.add_task(wake, settings, detail.case.id)
     return RedirectResponse(location, status_code=status.HTTP_303_SEE_OTHER)
 
 

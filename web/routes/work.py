@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from api.deps import ClientAddress, SessionDep, SettingsDep, WakerDep, wake_after_decision
+from api.deps import ClientAddress, SessionDep, SettingsDep, WakerDep, wake_now
 from api.schemas import AgencyPublic, CasePublic, TaskPublic
 from core.clock import utcnow
 from core.countries import time_zone
@@ -20,7 +20,6 @@ from domain.idempotency import StoredAnswer
 from domain.policy import policy_for
 from domain.shelters import occupancy
 from domain.tasks import (
-    cases_moved_by,
     complete_task,
     get_task_for,
     latest_task_of_kind,
@@ -170,7 +169,6 @@ async def complete_from_page(
     session: SessionDep,
     settings: SettingsDep,
     wake: WakerDep,
-    background: BackgroundTasks,
     address: ClientAddress,
 ) -> Response:
     submitted = await submitted_form(request, visitor)
@@ -215,7 +213,7 @@ async def complete_from_page(
     except Conflict as conflict:
         session.rollback()
         return _conflict_page(request, session, visitor, task_id, conflict)
-    wake_after_decision(settings, wake, background, case.id, also=cases_moved_by(task, case))
+    wake_now(session, settings, wake, case.id)
     return RedirectResponse(location, status_code=status.HTTP_303_SEE_OTHER)
 
 
