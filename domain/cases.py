@@ -27,11 +27,11 @@ from domain.access import (
 from domain.audit import Action, audit_trail, record_audit
 from domain.duplicates import flag_likely_duplicates
 from domain.events import record_event
+from domain.facts import active_hold
 from domain.notifications import NotificationState, undelivered_for_case
 from domain.paging import DEFAULT_LIMIT, Page, SortKey, after, decode_cursor, page_from, page_size
 from domain.payloads import NewCase
 from domain.policy import Policy
-from domain.progress import active_hold
 from domain.wakes import request_wake
 from models import Agency, AuditEntry, Case, Event, Survivor, Task, User
 from models.enums import (

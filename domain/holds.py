@@ -18,8 +18,8 @@ from domain.access import places_holds
 from domain.audit import Action, record_audit
 from domain.cases import get_case_for
 from domain.decisions import record_decision
+from domain.facts import active_hold
 from domain.payloads import HoldReleaseIn, NewHold
-from domain.progress import active_hold
 from models import Case, LegalHold, User
 from models.enums import CaseStatus, Stage
 

@@ -1,4 +1,4 @@
-"""Moving a case on: applying the workflow's steps, and finding cases that need a nudge."""
+"""Moving a case on: applying the workflow's steps, one pass at a time."""
 
 from __future__ import annotations
 
@@ -7,23 +7,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, overload
 
-from sqlalchemy import exists, or_, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from domain.departure import departures_on_hold, hold_departure, lift_departure_hold
+from domain.departure import hold_departure, lift_departure_hold
 from domain.events import enqueue_notification, record_event
+from domain.facts import case_facts, find_consulate
 from domain.opening import open_task
 from domain.policy import (
     Policy,
-    documents_needed,
-    is_minor_on,
-    recorded_document_valid,
-    travel_document_valid,
 )
 from domain.transitions import ENDING, change_status
 from domain.workflow import (
     TASKS,
-    CaseFacts,
     Ended,
     Finish,
     HoldDeparture,
@@ -33,15 +29,14 @@ from domain.workflow import (
     OpenTask,
     Party,
     Step,
-    TaskFact,
     Wait,
     Withdraw,
     allowance_left,
     decide,
     due_at,
 )
-from models import Agency, Case, LegalHold, Survivor, Task
-from models.enums import AgencyKind, CaseStatus, ClosureReview, Stage, TaskKind, TaskStatus
+from models import Case, Survivor, Task
+from models.enums import Stage, TaskKind, TaskStatus
 
 # A pass applies at most this many steps; a well-formed workflow needs far fewer.
 MAX_STEPS = 50
@@ -91,78 +86,6 @@ def advance_case(
         session.add(case)
         session.flush()
     raise RuntimeError(f"case {case.reference} did not settle after {MAX_STEPS} steps")
-
-
-def case_facts(session: Session, case: Case, policy: Policy, now: datetime) -> CaseFacts:
-    """What the workflow knows of the case now: what `decide` reads."""
-    tasks = session.exec(select(Task).where(Task.case_id == case.id)).all()
-    on_hold = departures_on_hold(session, case_id=case.id)
-    survivor = session.exec(select(Survivor).where(Survivor.id == case.survivor_id)).one()
-    corridor = policy.corridor_of(case, survivor)
-    consulate = case.consulate_agency_id is not None or (
-        case.stage == Stage.identification and find_consulate(session, case) is not None
-    )
-    minor = is_minor_on(survivor, case, case.travel_date or now.date())
-    return CaseFacts(
-        stage=Stage(case.stage),
-        status=CaseStatus(case.status),
-        tasks=tuple(
-            TaskFact(
-                TaskKind(t.kind),
-                t.round,
-                _status_of(t, case, now.date()),
-                t.outcome,
-                (t.context or {}).get("document"),
-                on_hold=t.id in on_hold,
-            )
-            for t in tasks
-        ),
-        consulate_available=consulate,
-        handed_over_at=case.handed_over_at,
-        follow_up_days=policy.follow_ups(corridor),
-        follow_up_consent=case.consent_follow_up,
-        documents_needed=documents_needed(corridor, minor=minor),
-        placement_required=corridor.placement_required,
-        travel_document_valid=travel_document_valid(case, now.date()),
-        travel_document_recorded=case.travel_document_expires_on is not None,
-        legal_hold=active_hold(session, case.id) is not None,
-        extra_follow_ups=case.extra_follow_ups,
-        closure_review=ClosureReview(case.closure_review) if case.closure_review else None,
-    )
-
-
-def _status_of(task: Task, case: Case, today: date) -> TaskStatus:
-    """A recorded document that ends before the journey counts as withdrawn: the workflow
-    asks the coordinator for one that covers it."""
-    if (
-        task.kind == TaskKind.record_document
-        and task.status == TaskStatus.done
-        and not recorded_document_valid(task.payload, case, today)
-    ):
-        return TaskStatus.cancelled
-    return TaskStatus(task.status)
-
-
-def active_hold(session: Session, case_id: uuid.UUID) -> LegalHold | None:
-    return session.exec(
-        select(LegalHold).where(LegalHold.case_id == case_id, col(LegalHold.released_at).is_(None))
-    ).first()
-
-
-def find_consulate(session: Session, case: Case) -> Agency | None:
-    """The consulate serving the survivor's nationality in the country where they are."""
-    nationality = session.exec(
-        select(Survivor.nationality).where(Survivor.id == case.survivor_id)
-    ).one()
-    return session.exec(
-        select(Agency)
-        .where(
-            Agency.kind == AgencyKind.consulate,
-            Agency.country == case.current_country,
-            Agency.nationality_served == nationality,
-        )
-        .order_by(col(Agency.created_at))
-    ).first()
 
 
 def _agency_for(case: Case, party: Party) -> uuid.UUID:
@@ -377,72 +300,3 @@ def withdraw_open_tasks(
                 task_id=task.id,
             )
     return withdrawn
-
-
-# --- what the sweeper looks for --------------------------------------------------------
-
-
-def cases_awaiting_follow_up(session: Session) -> list[uuid.UUID]:
-    """Open cases in follow-up: a pass over them opens the follow-ups that fell due."""
-    return list(
-        session.exec(
-            select(Case.id).where(
-                Case.status == CaseStatus.open, Case.stage == Stage.reintegration_followup
-            )
-        ).all()
-    )
-
-
-def cases_with_lapsed_documents(session: Session, *, today: date) -> list[uuid.UUID]:
-    """Open cases not yet departed whose travel document has run out or runs out before
-    the travel date, and that have no re-issue pending: a pass sends them back."""
-    reissuing = exists().where(
-        col(Task.case_id) == col(Case.id),
-        col(Task.kind) == TaskKind.reissue_travel_document,
-        col(Task.status) == TaskStatus.open,
-    )
-    expires = col(Case.travel_document_expires_on)
-    return list(
-        session.exec(
-            select(Case.id).where(
-                Case.status == CaseStatus.open,
-                Case.stage == Stage.safe_transport,
-                expires.is_not(None),
-                or_(expires < today, expires < col(Case.travel_date)),
-                ~reissuing,
-            )
-        ).all()
-    )
-
-
-def cases_needing_wake(session: Session, *, now: datetime, grace: timedelta) -> list[Case]:
-    """Open cases whose decision has waited longer than `grace` for its flow run."""
-    return list(
-        session.exec(
-            select(Case).where(
-                col(Case.wake_requested_at).is_not(None),
-                col(Case.wake_requested_at) < now - grace,
-            )
-        ).all()
-    )
-
-
-def record_flow_run(
-    session: Session, *, case_id: uuid.UUID, flow_run_id: uuid.UUID, now: datetime
-) -> None:
-    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).one()
-    if case.flow_run_id == flow_run_id:
-        return
-    case.flow_run_id = flow_run_id
-    session.add(case)
-    record_event(session, case, "flow_run_started", at=now, flow_run_id=str(flow_run_id))
-
-
-def next_suspension_key(session: Session, *, case_id: uuid.UUID) -> str | None:
-    """A fresh suspend key, or None if a decision arrived since the last pass."""
-    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).one()
-    if case.wake_requested_at is not None:
-        return None
-    case.suspensions += 1
-    session.add(case)
-    return f"{case.reference}-wait-{case.suspensions}"

@@ -19,10 +19,10 @@ from domain.audit import Action, record_audit
 from domain.decisions import record_decision
 from domain.duplicates import apply_duplicate_answer
 from domain.events import enqueue_notification, record_event
+from domain.facts import case_facts
 from domain.paging import DEFAULT_LIMIT, Page, SortKey, after, decode_cursor, page_from, page_size
 from domain.plausible import CLOCK_SLACK, departure_problem
 from domain.policy import Policy, is_minor_on
-from domain.progress import case_facts
 from domain.shelters import ensure_room
 from domain.transfers import apply_transfer_answer
 from domain.workflow import (

@@ -27,7 +27,7 @@ from prefect.states import Crashed, Scheduled
 from core.clock import utcnow
 from core.db import session_scope
 from core.settings import Settings
-from domain.progress import record_flow_run
+from domain.flow_runs import record_flow_run
 from models import Case
 
 logger = logging.getLogger("homeward.flows")

@@ -20,8 +20,9 @@ from sqlalchemy.exc import OperationalError
 from core.clock import utcnow
 from core.db import session_scope
 from core.settings import get_settings
+from domain.flow_runs import next_suspension_key
 from domain.policy import policy_for
-from domain.progress import advance_case, next_suspension_key
+from domain.progress import advance_case
 from flows.delivery import deliver_notifications
 
 # A run passes at most this many times without suspending (each pass found a new decision).

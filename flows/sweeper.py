@@ -17,8 +17,8 @@ from core.db import session_scope
 from core.settings import get_settings
 from domain.escalation import escalate_task, tasks_to_escalate
 from domain.policy import policy_for
-from domain.progress import (
-    advance_case,
+from domain.progress import advance_case
+from domain.sweeps import (
     cases_awaiting_follow_up,
     cases_needing_wake,
     cases_with_lapsed_documents,

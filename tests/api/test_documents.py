@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from core.clock import utcnow
 from core.db import session_scope
 from core.settings import Settings
-from domain.progress import cases_with_lapsed_documents
+from domain.sweeps import cases_with_lapsed_documents
 from models.enums import AgencyKind, Role, TaskKind
 from tests import factories
 from tests.api import expect
