@@ -27,13 +27,24 @@ def _hash_each_password_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(
+def corridors_yaml() -> str | None:
+    """The corridors file for a test; None: the one shipped with Homeward."""
+    return None
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, corridors_yaml: str | None) -> Settings:
+    settings = Settings(
         data_dir=tmp_path,
         database_url=database_url,
         follow_up_days=(0, 0),
         jwt_secret=secrets.token_urlsafe(36),
     )
+    if corridors_yaml is None:
+        return settings
+    path = tmp_path / "corridors.yaml"
+    path.write_text(corridors_yaml, encoding="utf-8")
+    return settings.model_copy(update={"corridors_file": path})
 
 
 @pytest.fixture

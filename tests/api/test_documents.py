@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,21 +22,6 @@ EXIT_PERMIT_EVERYWHERE = """\
 defaults:
   required_documents: [travel_document, child_protection_clearance, exit_permit]
 """
-
-
-@pytest.fixture
-def corridors_yaml() -> str | None:
-    """The corridors file for a test; None: the one shipped with Homeward."""
-    return None
-
-
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path, corridors_yaml: str | None) -> Settings:
-    if corridors_yaml is None:
-        return settings
-    path = tmp_path / "corridors.yaml"
-    path.write_text(corridors_yaml, encoding="utf-8")
-    return settings.model_copy(update={"corridors_file": path})
 
 
 def _child_agencies(client: TestClient, c: Corridor) -> tuple[Member, Member]:

@@ -3,7 +3,6 @@ the corridor says so) and a shelter that takes children, judged on the travel da
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,21 +22,6 @@ defaults:
 CHILD_ESCORT_RULE = "escort agency registered as able to escort children"
 FEMALE_ESCORT_RULE = "a girl travels with a female escort"
 CHILD_SHELTER_RULE = "shelter registered as taking children"
-
-
-@pytest.fixture
-def corridors_yaml() -> str | None:
-    """The corridors file for a test; None: the one shipped with Homeward."""
-    return None
-
-
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path, corridors_yaml: str | None) -> Settings:
-    if corridors_yaml is None:
-        return settings
-    path = tmp_path / "corridors.yaml"
-    path.write_text(corridors_yaml, encoding="utf-8")
-    return settings.model_copy(update={"corridors_file": path})
 
 
 def _escort(client: TestClient, c: Corridor, name: str, **abilities: bool) -> Member:

@@ -22,7 +22,7 @@ from core.db import engine_for
 from core.settings import Settings
 from models import Case
 from models.migrations import upgrade
-from tests.cli.test_keys import read_back, seed
+from tests.support.encrypted import read_back, seed
 from tests.support.postgres import fresh_database
 
 runner = CliRunner()

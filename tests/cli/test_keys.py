@@ -11,11 +11,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from core.clock import utcnow
 from core.crypto import (
     Keyring,
     install_keyring,
@@ -26,9 +24,7 @@ from core.crypto import (
 )
 from core.db import engine_for
 from core.settings import Settings
-from models import Agency, Survivor, Task
-from models.enums import TaskKind, TaskStatus
-from tests.notifications.factories import seed_case
+from tests.support.encrypted import CASES, read_back, seed
 
 runner = CliRunner()
 ENCRYPTED = [
@@ -37,7 +33,6 @@ ENCRYPTED = [
     ("agency", "notify_urls"),
     ("task", "payload"),
 ]
-CASES = 7  # with --batch-size 3, every column takes several batches
 
 
 # Runs while `keys rotate` re-encrypts: reads every survivor and renames one, again and
@@ -80,36 +75,6 @@ def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     previous = install_keyring(load_keyring(settings))
     yield settings
     install_keyring(previous)
-
-
-def seed(url: str) -> dict[str, Any]:
-    """Cases with names, notes and notification URLs; what the models read back."""
-    with Session(engine_for(url), expire_on_commit=False) as session:
-        for n in range(CASES):
-            agency, case = seed_case(session, notify_urls=[f"json://hooks.example.org/{n}"])
-            session.add(
-                Task(
-                    case_id=case.id,
-                    kind=TaskKind.record_follow_up,
-                    agency_id=agency.id,
-                    status=TaskStatus.done,
-                    due_at=utcnow(),
-                    payload={"outcome": "at_risk", "notes": f"note {n}"},
-                )
-            )
-        session.commit()
-    return read_back(url)
-
-
-def read_back(url: str) -> dict[str, Any]:
-    with Session(engine_for(url)) as session:
-        return {
-            "names": sorted(
-                (s.given_name, s.family_name) for s in session.exec(select(Survivor)).all()
-            ),
-            "urls": sorted(a.notify_urls[0] for a in session.exec(select(Agency)).all()),
-            "notes": sorted(t.payload["notes"] for t in session.exec(select(Task)).all()),
-        }
 
 
 def stored_key_ids(url: str) -> dict[str, set[str]]:

@@ -234,86 +234,115 @@ def test_a_directory_is_not_a_file(tmp_path: Path) -> None:
     assert "directory" in str(refusal(tmp_path))
 
 
-@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
-def test_empty_file(tmp_path: Path, text: str) -> None:
-    assert_refused(write(tmp_path, text), 1, "empty")
+def _unknown_country(key: str, value: str) -> object:
+    other, other_key = ("BD", "to") if key == "from" else ("IN", "from")
+    text = f"""
+        corridors:
+          - from: IN
+            to: NP
+          - {other_key}: {other}
+            {key}: {value}
+        """
+    return pytest.param(
+        text, 5, f"unknown country .* in '{key}'", id=f"unknown-country-{key}-{value}"
+    )
 
 
-def test_yaml_syntax_error_gives_the_parser_line(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+def _bad_duration(value: str) -> object:
+    text = f"""
+        defaults:
+          deadlines:
+            plan_transport: 14d
+            verify_nationality: {value}
+        """
+    return pytest.param(
+        text, 4, "bad duration.* for verify_nationality", id=f"bad-duration-{value}"
+    )
+
+
+def _unknown_deadline_kind(kind: str) -> object:
+    text = f"""
+        corridors:
+          - from: IN
+            to: BD
+            deadlines:
+              verify_nationality: 9d
+              {kind}: 2d
+        """
+    return pytest.param(
+        text, 6, f"unknown deadline kind '{kind}'", id=f"unknown-deadline-kind-{kind}"
+    )
+
+
+def _not_whole_days(value: str) -> object:
+    text = f"defaults:\n  follow_up_days:\n    - 7\n    - {value}\n"
+    return pytest.param(text, 4, "whole numbers", id=f"follow-up-days-not-whole-days-{value}")
+
+
+# The file, the line the refusal names, and a pattern its problem matches.
+REFUSALS = [
+    *[
+        pytest.param(text, 1, "empty", id=f"empty-file-{n}")
+        for n, text in enumerate(["", "\n\n", "# only a comment\n"])
+    ],
+    pytest.param(
         """
         corridors:
           - from: IN
             to: BD: oops
         """,
-    )
-    assert_refused(path, 3, "YAML syntax error")
-
-
-def test_yaml_unclosed_flow_gives_the_parser_line(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        3,
+        "YAML syntax error",
+        id="yaml-syntax-error-gives-the-parser-line",
+    ),
+    pytest.param(
         """
         defaults:
           follow_up_days: [30, 90
           placement_required: true
         corridors: []
         """,
-    )
-    assert_refused(path, 3, "YAML syntax error: expected ',' or ']'")
-
-
-def test_the_top_level_must_be_a_mapping(tmp_path: Path) -> None:
-    assert_refused(write(tmp_path, "- from: IN\n"), 1, "mapping")
-
-
-def test_unknown_top_level_key(tmp_path: Path) -> None:
-    path = write(tmp_path, "defaults: {}\n\nroutes: []\n")
-    assert_refused(path, 3, "unknown key 'routes'")
-
-
-def test_unknown_key_in_defaults(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        3,
+        "YAML syntax error: expected ',' or ']'",
+        id="yaml-unclosed-flow-gives-the-parser-line",
+    ),
+    pytest.param("- from: IN\n", 1, "mapping", id="the-top-level-must-be-a-mapping"),
+    pytest.param(
+        "defaults: {}\n\nroutes: []\n", 3, "unknown key 'routes'", id="unknown-top-level-key"
+    ),
+    pytest.param(
         """
         defaults:
           placement_required: true
           escort: female
         """,
-    )
-    assert_refused(path, 3, "unknown key 'escort' in defaults")
-
-
-def test_unknown_key_in_a_corridor(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        3,
+        "unknown key 'escort' in defaults",
+        id="unknown-key-in-defaults",
+    ),
+    pytest.param(
         """
         corridors:
           - from: IN
             to: BD
             deadline: {verify_nationality: 9d}
         """,
-    )
-    assert_refused(path, 4, "unknown key 'deadline' in a corridor")
-
-
-def test_a_key_given_twice(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        4,
+        "unknown key 'deadline' in a corridor",
+        id="unknown-key-in-a-corridor",
+    ),
+    pytest.param(
         """
         corridors:
           - from: IN
             to: BD
             to: NP
         """,
-    )
-    assert_refused(path, 4, "'to' appears twice")
-
-
-def test_a_corridor_without_a_destination(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        4,
+        "'to' appears twice",
+        id="a-key-given-twice",
+    ),
+    pytest.param(
         """
         corridors:
           - from: IN
@@ -321,42 +350,25 @@ def test_a_corridor_without_a_destination(tmp_path: Path) -> None:
           - from: IN
             name: Nowhere
         """,
-    )
-    assert_refused(path, 4, "no 'to'")
-
-
-@pytest.mark.parametrize(("key", "value"), [("from", "XX"), ("to", "Bangladesh"), ("to", "'*'")])
-def test_unknown_country(tmp_path: Path, key: str, value: str) -> None:
-    other = "BD" if key == "from" else "IN"
-    other_key = "to" if key == "from" else "from"
-    path = write(
-        tmp_path,
-        f"""
-        corridors:
-          - from: IN
-            to: NP
-          - {other_key}: {other}
-            {key}: {value}
-        """,
-    )
-    assert_refused(path, 5, f"unknown country .* in '{key}'")
-
-
-def test_origin_equals_destination(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        4,
+        "no 'to'",
+        id="a-corridor-without-a-destination",
+    ),
+    *[
+        _unknown_country(key, value)
+        for key, value in [("from", "XX"), ("to", "Bangladesh"), ("to", "'*'")]
+    ],
+    pytest.param(
         """
         corridors:
           - from: BD
             to: bd
         """,
-    )
-    assert_refused(path, 3, "from BD to itself")
-
-
-def test_duplicate_corridor(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        3,
+        "from BD to itself",
+        id="origin-equals-destination",
+    ),
+    pytest.param(
         """
         corridors:
           - from: IN
@@ -366,27 +378,12 @@ def test_duplicate_corridor(tmp_path: Path) -> None:
           - from: in
             to: BD
         """,
-    )
-    assert_refused(path, 6, r"duplicate corridor IN → BD \(first listed on line 2\)")
-
-
-@pytest.mark.parametrize("value", ["0d", "90", "9x", "-1d", "1.5d", "3 weeks", "''", "[1d]"])
-def test_bad_duration(tmp_path: Path, value: str) -> None:
-    path = write(
-        tmp_path,
-        f"""
-        defaults:
-          deadlines:
-            plan_transport: 14d
-            verify_nationality: {value}
-        """,
-    )
-    assert_refused(path, 4, "bad duration.* for verify_nationality")
-
-
-def test_bad_duration_in_a_corridor(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        6,
+        r"duplicate corridor IN → BD \(first listed on line 2\)",
+        id="duplicate-corridor",
+    ),
+    *[_bad_duration(value) for value in ["0d", "90", "9x", "-1d", "1.5d", "3 weeks", "''", "[1d]"]],
+    pytest.param(
         """
         corridors:
           - from: IN
@@ -394,42 +391,23 @@ def test_bad_duration_in_a_corridor(tmp_path: Path) -> None:
             deadlines:
               confirm_handover: 2 days
         """,
-    )
-    assert_refused(path, 5, "bad duration '2 days' for confirm_handover")
-
-
-@pytest.mark.parametrize("kind", ["verify_identity", "confirm_departure"])
-def test_unknown_deadline_kind(tmp_path: Path, kind: str) -> None:
-    path = write(
-        tmp_path,
-        f"""
-        corridors:
-          - from: IN
-            to: BD
-            deadlines:
-              verify_nationality: 9d
-              {kind}: 2d
-        """,
-    )
-    assert_refused(path, 6, f"unknown deadline kind '{kind}'")
-
-
-def test_unknown_document_kind(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        5,
+        "bad duration '2 days' for confirm_handover",
+        id="bad-duration-in-a-corridor",
+    ),
+    *[_unknown_deadline_kind(kind) for kind in ["verify_identity", "confirm_departure"]],
+    pytest.param(
         """
         defaults:
           required_documents:
             - travel_document
             - visa
         """,
-    )
-    assert_refused(path, 4, "unknown document kind 'visa'")
-
-
-def test_a_document_listed_twice(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        4,
+        "unknown document kind 'visa'",
+        id="unknown-document-kind",
+    ),
+    pytest.param(
         """
         defaults:
           required_documents:
@@ -437,26 +415,22 @@ def test_a_document_listed_twice(tmp_path: Path) -> None:
             - exit_permit
             - exit_permit
         """,
-    )
-    assert_refused(path, 5, "exit_permit is listed twice")
-
-
-def test_travel_document_missing(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        5,
+        "exit_permit is listed twice",
+        id="a-document-listed-twice",
+    ),
+    pytest.param(
         """
         corridors:
           - from: AE
             to: BD
             required_documents: [exit_permit, child_protection_clearance]
         """,
-    )
-    assert_refused(path, 4, "must include travel_document")
-
-
-def test_follow_up_days_not_ascending(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        4,
+        "must include travel_document",
+        id="travel-document-missing",
+    ),
+    pytest.param(
         """
         defaults:
           follow_up_days:
@@ -464,18 +438,14 @@ def test_follow_up_days_not_ascending(tmp_path: Path) -> None:
             - 180
             - 90
         """,
-    )
-    assert_refused(path, 5, "ascending: 90 comes after 180")
-
-
-def test_follow_up_days_repeated(tmp_path: Path) -> None:
-    path = write(tmp_path, "defaults:\n  follow_up_days: [30, 30]\n")
-    assert_refused(path, 2, "ascending")
-
-
-def test_follow_up_days_negative(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        5,
+        "ascending: 90 comes after 180",
+        id="follow-up-days-not-ascending",
+    ),
+    pytest.param(
+        "defaults:\n  follow_up_days: [30, 30]\n", 2, "ascending", id="follow-up-days-repeated"
+    ),
+    pytest.param(
         """
         corridors:
           - from: IN
@@ -484,41 +454,41 @@ def test_follow_up_days_negative(tmp_path: Path) -> None:
               - -30
               - 90
         """,
-    )
-    assert_refused(path, 5, "-30 is negative")
-
-
-def test_follow_up_days_empty(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        5,
+        "-30 is negative",
+        id="follow-up-days-negative",
+    ),
+    pytest.param(
         """
         defaults:
           placement_required: true
           follow_up_days: []
         """,
-    )
-    assert_refused(path, 3, "follow_up_days is empty")
-
-
-@pytest.mark.parametrize("value", ["'30'", "30d", "1.5", "true"])
-def test_follow_up_days_not_whole_days(tmp_path: Path, value: str) -> None:
-    path = write(tmp_path, f"defaults:\n  follow_up_days:\n    - 7\n    - {value}\n")
-    assert_refused(path, 4, "whole numbers")
-
-
-def test_a_flag_that_is_not_a_boolean(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+        3,
+        "follow_up_days is empty",
+        id="follow-up-days-empty",
+    ),
+    *[_not_whole_days(value) for value in ["'30'", "30d", "1.5", "true"]],
+    pytest.param(
         """
         corridors:
           - from: IN
             to: BD
             placement_required: sometimes
         """,
-    )
-    assert_refused(path, 4, "placement_required must be true or false")
+        4,
+        "placement_required must be true or false",
+        id="a-flag-that-is-not-a-boolean",
+    ),
+    pytest.param(
+        "defaults: {}\ncorridors:\n  from: IN\n  to: BD\n",
+        3,
+        "corridors must be a list",
+        id="corridors-must-be-a-list",
+    ),
+]
 
 
-def test_corridors_must_be_a_list(tmp_path: Path) -> None:
-    path = write(tmp_path, "defaults: {}\ncorridors:\n  from: IN\n  to: BD\n")
-    assert_refused(path, 3, "corridors must be a list")
+@pytest.mark.parametrize(("text", "line", "problem"), REFUSALS)
+def test_refused_with_its_line(tmp_path: Path, text: str, line: int, problem: str) -> None:
+    assert_refused(write(tmp_path, text), line, problem)

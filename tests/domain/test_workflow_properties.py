@@ -41,7 +41,7 @@ from domain.workflow import (
     departure_blocks,
 )
 from models.enums import CaseStatus, ClosureReview, DocumentKind, Stage, TaskKind, TaskStatus
-from tests.domain.test_workflow import (
+from tests.support.workflow import (
     NOW,
     OUTCOMES,
     SERVICE_OPENED,

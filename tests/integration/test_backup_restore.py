@@ -9,8 +9,16 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from tests.integration.test_case_lifecycle import APPROVED, launch, plan, wait_suspended
-from tests.support.live import SESSION_KEYS, Live, running_stack, wait_delivered
+from tests.integration.test_case_lifecycle import launch
+from tests.support.live import (
+    APPROVED,
+    SESSION_KEYS,
+    Live,
+    plan,
+    running_stack,
+    wait_delivered,
+    wait_suspended,
+)
 from tests.support.sink import Sink
 
 pytestmark = pytest.mark.stack

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.support.live import Live, eventually, one_of_many
+from tests.support.live import (
+    APPROVED,
+    FAMILY_NAME,
+    GIVEN_NAME,
+    Live,
+    eventually,
+    flow_run,
+    messages_for,
+    one_of_many,
+    plan,
+    wait_suspended,
+)
 
 pytestmark = pytest.mark.stack
 
-GIVEN_NAME = "Nasrin"
-FAMILY_NAME = "Akhter-Testcase"
 NOTE = "Testcase-note: lives with her uncle near the market"
 
 
@@ -35,45 +43,6 @@ def launch(live: Live, **survivor: Any) -> dict[str, Any]:
     response = live.post("coordinator", "/cases", body)
     assert response.status_code == 201, response.text
     return dict(response.json())
-
-
-def flow_run(live: Live, flow_run_id: str) -> dict[str, Any]:
-    response = httpx.get(f"{live.stack.prefect_api_url}/flow_runs/{flow_run_id}", timeout=10)
-    response.raise_for_status()
-    return dict(response.json())
-
-
-def wait_suspended(live: Live, case_id: str) -> dict[str, Any]:
-    case = live.wait_case(case_id, lambda c: c["flow_run_id"] is not None, "a flow run")
-    run: dict[str, Any] = {}
-
-    def suspended() -> bool:
-        run.update(flow_run(live, case["flow_run_id"]))
-        return run["state"]["name"] == "Suspended"
-
-    eventually(suspended, 60, "the flow run to suspend")
-    return run
-
-
-def messages_for(live: Live, agency: str, reference: str) -> list[dict[str, Any]]:
-    return [m for m in live.sink.messages(agency) if reference in str(m["body"]) + str(m["title"])]
-
-
-def plan(live: Live, shelter: str = "shelter") -> dict[str, Any]:
-    return {
-        "travel_date": (date.today() + timedelta(days=3)).isoformat(),
-        "mode": "road",
-        "crossing_point": "Petrapole-Benapole",
-        "escort_agency_id": live.agencies["escort"],
-        "receiving_shelter_id": live.agencies[shelter],
-    }
-
-
-APPROVED = {
-    "decision": "approved",
-    "travel_document_number": "TP-0001",
-    "travel_document_expires_on": (date.today() + timedelta(days=365)).isoformat(),
-}
 
 
 def test_happy_path_reaches_closed_and_notifies_each_agency(live: Live) -> None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_case_lifecycle import (
+from tests.integration.test_case_lifecycle import launch
+from tests.support.live import (
     APPROVED,
     FAMILY_NAME,
     GIVEN_NAME,
+    Live,
+    eventually,
     flow_run,
-    launch,
     messages_for,
     plan,
 )
-from tests.support.live import Live, eventually
 
 pytestmark = pytest.mark.stack
 

@@ -16,14 +16,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.test_case_lifecycle import APPROVED, flow_run, launch, plan, wait_suspended
+from tests.integration.test_case_lifecycle import launch
 from tests.support.live import (
+    APPROVED,
     Live,
     eventually,
+    flow_run,
     inconsistencies,
     one_of_many,
+    plan,
     running_stack,
     wait_delivered,
+    wait_suspended,
 )
 
 pytestmark = [pytest.mark.stack, pytest.mark.faults]

@@ -21,8 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.test_case_lifecycle import flow_run
-from tests.support.live import Live, eventually, running_stack
+from tests.support.live import Live, eventually, flow_run, running_stack
 
 pytestmark = pytest.mark.stack
 

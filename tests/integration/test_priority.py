@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.test_case_lifecycle import APPROVED, launch, wait_suspended
-from tests.support.live import Live, running_stack
+from tests.integration.test_case_lifecycle import launch
+from tests.support.live import APPROVED, Live, running_stack, wait_suspended
 
 pytestmark = pytest.mark.stack
 

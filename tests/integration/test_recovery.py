@@ -15,14 +15,8 @@ from core.db import session_scope
 from domain.policy import policy_for
 from domain.tasks import complete_task
 from models import User
-from tests.integration.test_case_lifecycle import (
-    APPROVED,
-    flow_run,
-    launch,
-    messages_for,
-    wait_suspended,
-)
-from tests.support.live import Live, eventually
+from tests.integration.test_case_lifecycle import launch
+from tests.support.live import APPROVED, Live, eventually, flow_run, messages_for, wait_suspended
 
 pytestmark = pytest.mark.stack
 

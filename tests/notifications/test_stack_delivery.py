@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from notifications.dispatcher import deadline_for
-from tests.integration.test_case_lifecycle import APPROVED, launch
-from tests.support.live import Live, eventually, running_stack
+from tests.integration.test_case_lifecycle import launch
+from tests.support.live import APPROVED, Live, eventually, running_stack
 
 pytestmark = pytest.mark.stack
 

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +269,50 @@ def eventually(check: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.25)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+# --- what the case walks share ---------------------------------------------------------
+
+GIVEN_NAME = "Nasrin"
+FAMILY_NAME = "Akhter-Testcase"
+
+APPROVED = {
+    "decision": "approved",
+    "travel_document_number": "TP-0001",
+    "travel_document_expires_on": (date.today() + timedelta(days=365)).isoformat(),
+}
+
+
+def plan(live: Live, shelter: str = "shelter") -> dict[str, Any]:
+    return {
+        "travel_date": (date.today() + timedelta(days=3)).isoformat(),
+        "mode": "road",
+        "crossing_point": "Petrapole-Benapole",
+        "escort_agency_id": live.agencies["escort"],
+        "receiving_shelter_id": live.agencies[shelter],
+    }
+
+
+def flow_run(live: Live, flow_run_id: str) -> dict[str, Any]:
+    response = httpx.get(f"{live.stack.prefect_api_url}/flow_runs/{flow_run_id}", timeout=10)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def wait_suspended(live: Live, case_id: str) -> dict[str, Any]:
+    case = live.wait_case(case_id, lambda c: c["flow_run_id"] is not None, "a flow run")
+    run: dict[str, Any] = {}
+
+    def suspended() -> bool:
+        run.update(flow_run(live, case["flow_run_id"]))
+        return run["state"]["name"] == "Suspended"
+
+    eventually(suspended, 60, "the flow run to suspend")
+    return run
+
+
+def messages_for(live: Live, agency: str, reference: str) -> list[dict[str, Any]]:
+    return [m for m in live.sink.messages(agency) if reference in str(m["body"]) + str(m["title"])]
 
 
 @contextmanager

@@ -57,3 +57,8 @@ def sign_in(browser: TestClient, username: str) -> None:
         follow_redirects=False,
     )
     assert answer.status_code == 303, answer.text
+
+
+def browser(first: TestClient) -> TestClient:
+    """Another browser on the same application as `first` (its own cookies)."""
+    return TestClient(first.app)

@@ -12,7 +12,7 @@ from core.db import engine_for
 from models import Agency, Notification, User
 from models.enums import NotificationStatus
 from tests import factories
-from tests.api.test_notifications_api import ERROR, fail_for_good, launched
+from tests.support.outbox import ERROR, fail_for_good, launched
 from tests.web.conftest import KEY, csrf_of, sign_in
 
 ADMIN_PAGES = (

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from models.enums import TaskKind
 from tests import factories
-from tests.web.conftest import KEY, csrf_of, sign_in
-from tests.web.test_pages import browser
+from tests.web.conftest import KEY, browser, csrf_of, sign_in
 
 HOLD_BADGE = 'badge late">Legal hold'
 

@@ -18,7 +18,7 @@ from core.db import session_scope
 from core.settings import Settings
 from models import AuditEntry
 from tests import factories
-from tests.web.conftest import KEY, csrf_of, sign_in
+from tests.web.conftest import KEY, browser, csrf_of, sign_in
 from web.app import CONTENT_SECURITY_POLICY
 from web.session import AUDIENCE, COOKIE
 
@@ -37,11 +37,6 @@ LAUNCH_FORM = {
     "consent.data_sharing": "yes",
     "consent.follow_up": "yes",
 }
-
-
-def browser(client: TestClient) -> TestClient:
-    """Another browser on the same application (its own cookies)."""
-    return TestClient(client.app)
 
 
 def launch_from_page(client: TestClient, **changes: str) -> tuple[int, str, str]:
