@@ -446,6 +446,15 @@ def _verification(facts: CaseFacts) -> Step:
 
 
 def _transport(facts: CaseFacts) -> Step:
+    plan = facts.latest(TaskKind.plan_transport)
+    departure = facts.task(TaskKind.confirm_departure, plan.round) if plan else None
+    if departure is not None and departure.status == TaskStatus.done:
+        # The survivor has left: document work still open is moot, and a document that
+        # lapses after departure is not asked for again.
+        for task in facts.tasks:
+            if task.status == TaskStatus.open and task.kind in _BEFORE_DEPARTURE:
+                return Withdraw(task.kind, task.round)
+        return MoveTo(Stage.shelter_handover)
     # Documents the corridor requires are gathered while the transport is planned.
     for document in facts.documents_needed:
         recorded = [
@@ -461,7 +470,6 @@ def _transport(facts: CaseFacts) -> Step:
                 _next_round(facts.latest(TaskKind.record_document)),
                 subject=document,
             )
-    plan = facts.latest(TaskKind.plan_transport)
     if plan is None or plan.status == TaskStatus.cancelled:
         return OpenTask(TaskKind.plan_transport, _next_round(plan))
     if plan.status == TaskStatus.open:
@@ -479,12 +487,6 @@ def _transport(facts: CaseFacts) -> Step:
             # Withdrawn (the case was halted): the plan is made afresh, nobody declined.
             return OpenTask(TaskKind.plan_transport, plan.round + 1)
     departure = facts.task(TaskKind.confirm_departure, plan.round)
-    if departure is not None and departure.status == TaskStatus.done:
-        # The survivor has left: document work still open is moot.
-        for task in facts.tasks:
-            if task.status == TaskStatus.open and task.kind in _BEFORE_DEPARTURE:
-                return Withdraw(task.kind, task.round)
-        return MoveTo(Stage.shelter_handover)
     if not facts.travel_document_valid:
         # The document runs out before the journey: back to the consulate to re-issue it.
         reissue = facts.latest(TaskKind.reissue_travel_document)

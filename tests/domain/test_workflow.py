@@ -1103,7 +1103,7 @@ def test_escalation_of_a_resumed_verification_counts_its_own_allowance() -> None
 # --- nothing a stage opened is left open when the case leaves it ------------------------
 # A case that moved on (or closed) while a task `decide` opened in the stage was still open
 # would leave that task never answered, never cancelled, and escalating. `decide` withdraws
-# such tasks before it moves on, or waits for them; where it does not, the test is xfail.
+# such tasks before it moves on, or waits for them.
 
 
 def _leave(case: CaseFacts, now: datetime) -> tuple[Step, CaseFacts]:
@@ -1134,11 +1134,6 @@ def test_departure_waits_for_the_documents_to_be_recorded() -> None:
     assert _leave(gathering, NOW) == (Wait(), gathering)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="`decide` withdraws the document, then opens it again in a new round, forever",
-)
 def test_departed_case_does_not_leave_an_unrecorded_document_behind() -> None:
     departed = transport(
         open_(DOC, 1, CLEARANCE), *READY, done(D, "departed"), documents_needed=(CLEARANCE,)
